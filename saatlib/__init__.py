@@ -1,0 +1,21 @@
+"""saatlib: Semantic-Aware Adversarial Training (SAAT) for deep hashing retrieval.
+
+The library behind the SAAT book (Yuan et al., "Semantic-Aware Adversarial
+Training for Reliable Deep Hashing Retrieval", IEEE TIFS 18 (2023) 4681-4694).
+
+Stages, one subpackage or module each:
+
+- :mod:`saatlib.data`      datasets (Fashion-MNIST, mosaics, list files) and the retrieval protocol
+- :mod:`saatlib.models`    hash models: backbone + linear hash layer + tanh(a * .)
+- :mod:`saatlib.hashing`   deep hashing losses (DPH, DPSH, HashNet, CSQ), training, encoding
+- :mod:`saatlib.metrics`   Hamming distance, MAP (stable and tie-aware), PR curves, precision@N
+- :mod:`saatlib.store`     run store: cache of trained models and results keyed by config
+- :mod:`saatlib.profiles`  named presets (smoke, default, paper)
+- :mod:`saatlib.plots`     figures for the book
+- :mod:`saatlib.cli`       ``python -m saatlib ...``
+"""
+import logging
+
+__version__ = "0.1.0"
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

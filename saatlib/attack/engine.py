@@ -1,0 +1,131 @@
+"""One PGD-style engine for every l_inf attack on hash models (reference section 3).
+
+The engine owns the threat model (l_inf ball of radius ``eps`` around x,
+intersected with the pixel box [0, 1]), the random start, the tanh-scale
+schedule and the loop; the objective is a pluggable function of the model's
+relaxed codes, and the update rule (signed gradient, momentum, input diversity,
+...) a pluggable :class:`UpdateRule`. Gradients are taken with
+``torch.autograd.grad`` w.r.t. the input only, so the model's parameter
+``.grad`` fields stay untouched; the model is put in eval mode for the attack
+and its mode is restored after. The loop holds no host-device synchronisation.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Callable, Iterator, Sequence
+
+import torch
+
+#: tanh scale a by tenths of the run (released SAAT code, ``get_alpha``)
+SAAT_SCHEDULE: tuple[float, ...] = (0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+
+Objective = Callable[[torch.Tensor], torch.Tensor]
+
+
+def tanh_scale(step: int, steps: int, schedule: Sequence[float] | None = SAAT_SCHEDULE) -> float:
+    """Scale a at iteration ``step`` of ``steps`` (1.0 when ``schedule`` is None)."""
+    if not schedule:
+        return 1.0
+    return float(schedule[min(len(schedule) - 1, step * len(schedule) // max(steps, 1))])
+
+
+@contextlib.contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """Put ``model`` in eval mode for the block; restore its mode after.
+
+    Every submodule gets its own mode back, so a mixed state (e.g. a model in
+    train mode with frozen BatchNorm layers in eval mode) survives the block.
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(modes[0][1])
+        for m, mode in modes:
+            if m.training != mode:
+                m.training = mode
+
+
+def input_gradient(model, x: torch.Tensor, objective: Objective, alpha: float) -> torch.Tensor:
+    """d objective(model(x, alpha)) / dx, leaving parameter gradients untouched."""
+    x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        loss = objective(model(x, alpha))
+        (grad,) = torch.autograd.grad(loss, [x])
+    return grad
+
+
+class UpdateRule:
+    """Signed-gradient descent (PGD, BIM): direction = sign(grad).
+
+    Subclasses override :meth:`reset`, :meth:`gradient` and :meth:`direction`.
+    """
+
+    name = "PGD"
+
+    def reset(self, x: torch.Tensor) -> None:
+        """Called once before the loop with the clean batch."""
+
+    def gradient(self, model, x_adv, objective: Objective, alpha: float, step_size: float,
+                 generator: torch.Generator | None) -> torch.Tensor:
+        return input_gradient(model, x_adv, objective, alpha)
+
+    def direction(self, grad: torch.Tensor) -> torch.Tensor:
+        return grad.sign()
+
+
+class LinfPGD:
+    """PGD on an l_inf ball, descending an objective of the relaxed codes.
+
+    Args:
+        eps: l_inf budget in pixel units of [0, 1] (paper: 8/255).
+        step_size: per-step change (paper: 1/255 for SAAT).
+        steps: iterations.
+        random_start: start uniformly in [-eps, eps] (then clipped to [0, 1]).
+        schedule: tanh scale a by fractions of the run; None for a = 1.
+        rule: update rule (default: signed gradient).
+    """
+
+    def __init__(self, eps: float, step_size: float, steps: int, random_start: bool = True,
+                 schedule: Sequence[float] | None = SAAT_SCHEDULE, rule: UpdateRule | None = None):
+        if not eps >= 0:
+            raise ValueError(f"eps must be >= 0 (pixels in [0, 1]; 8/255 = {8 / 255:.4f}), got {eps}")
+        if not step_size > 0:
+            raise ValueError(f"step_size must be > 0, got {step_size}")
+        if int(steps) != steps or steps < 0:
+            raise ValueError(f"steps must be a non-negative integer, got {steps}")
+        self.eps, self.step_size, self.steps = float(eps), float(step_size), int(steps)
+        self.random_start, self.schedule = random_start, schedule
+        self.rule = rule or UpdateRule()
+
+    def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """Onto the eps-ball around x, then into [0, 1]."""
+        return torch.min(torch.max(x_adv, x - self.eps), x + self.eps).clamp(0, 1)
+
+    def perturb(self, model, x: torch.Tensor, objective: Objective,
+                generator: torch.Generator | None = None, record: bool = False):
+        """Adversarial examples for the batch x (B, C, H, W) in [0, 1].
+
+        Returns x_adv (detached, same shape), or (x_adv, losses (steps,)) when
+        ``record`` (the objective at each step, kept on the device).
+        """
+        x = x.detach()
+        losses = []
+        with eval_mode(model):
+            if self.random_start:
+                noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+                x_adv = self.project(x + (2 * noise - 1) * self.eps, x)
+            else:
+                x_adv = x.clone()
+            self.rule.reset(x)
+            for i in range(self.steps):
+                alpha = tanh_scale(i, self.steps, self.schedule)
+                if record:
+                    with torch.no_grad():
+                        losses.append(objective(model(x_adv, alpha)).detach())
+                grad = self.rule.gradient(model, x_adv, objective, alpha, self.step_size, generator)
+                x_adv = self.project(x_adv - self.step_size * self.rule.direction(grad), x).detach()
+        if record:
+            return x_adv, (torch.stack(losses) if losses else torch.zeros(0, device=x.device))
+        return x_adv

@@ -1,0 +1,97 @@
+"""Run an attack on the query set and measure it (reference sections 3 and 5)."""
+from __future__ import annotations
+
+import time
+
+import torch
+from tqdm.auto import tqdm
+
+from saatlib.attack.base import Attack, AttackContext
+from saatlib.hashing import binarize, encode
+from saatlib.metrics import mean_average_precision, perceptibility
+
+
+def attack_queries(model, attack: Attack, x: torch.Tensor, labels: torch.Tensor, context: AttackContext,
+                   batch_size: int = 256, seed: int = 0, device="cpu", progress: bool = False) -> torch.Tensor:
+    """Adversarial versions of all queries x (Q, C, H, W), batched, seeded.
+
+    ``labels`` are the query labels (non-targeted) or target labels (targeted).
+    Returns x_adv on CPU.
+    """
+    g = torch.Generator(device=device).manual_seed(seed)
+    context = context.to(device)
+    attack.prepare(model, context)
+    out = []
+    starts = range(0, x.shape[0], batch_size)
+    for s in tqdm(starts, desc=attack.name, disable=not progress, leave=False):
+        xb, yb = x[s:s + batch_size].to(device), labels[s:s + batch_size].to(device)
+        out.append(attack(model, xb, yb, context, g).cpu())
+    return torch.cat(out) if out else x.clone()
+
+
+@torch.no_grad()
+def codes_of(model, x: torch.Tensor, batch_size: int = 256, device="cpu") -> torch.Tensor:
+    """Binary codes (Q, K) of an image tensor, on CPU."""
+    was = model.training
+    model.eval()
+    try:
+        return torch.cat([binarize(model(x[s:s + batch_size].to(device))).cpu()
+                          for s in range(0, x.shape[0], batch_size)])
+    finally:
+        model.train(was)
+
+
+def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.Tensor, context: AttackContext,
+                    target_labels: torch.Tensor | None = None, topk: int | None = 1000, batch_size: int = 256,
+                    seed: int = 0, device="cpu", progress: bool = False, return_examples: bool = False) -> dict:
+    """Attack the queries and measure retrieval.
+
+    Args:
+        x: (Q, C, H, W) query images in [0, 1]; query_labels (Q, C).
+        context: training and database codes/labels of ``model`` (on CPU is fine).
+        target_labels: (Q, C), required for targeted attacks.
+    Returns:
+        dict with ``map_benign`` (benign queries, own labels), ``map_adversarial``
+        (MAP of adversarial queries for a non-targeted attack; t-MAP — scored
+        with the target labels — for a targeted one), ``map_theory`` (MAP of
+        -reference codes, or t-MAP of the reference codes: what a perfect
+        attack would reach; None when the attack has none), ``tmap_benign``
+        (targeted only: benign queries scored with the target labels),
+        ``perceptibility`` (l_inf, l_2, MSE) and ``seconds`` (attack wall time).
+        With ``return_examples`` also ``x_adv`` and ``adv_codes`` tensors.
+    """
+    if attack.targeted and target_labels is None:
+        raise ValueError(f"{attack.name} is targeted: pass target_labels (see saatlib.attack.targets)")
+    attack_labels = target_labels if attack.targeted else query_labels
+    t0 = time.perf_counter()
+    x_adv = attack_queries(model, attack, x, attack_labels, context, batch_size, seed, device, progress)
+    seconds = time.perf_counter() - t0
+    benign = codes_of(model, x, batch_size, device)
+    adv = codes_of(model, x_adv, batch_size, device)
+    db, db_y = context.db_codes.cpu(), context.db_labels.cpu()
+    score_labels = attack_labels.cpu()
+
+    def map_of(codes, labels):
+        return mean_average_precision(codes, db, labels, db_y, topk=topk)
+
+    ref = attack.reference_codes(attack_labels.to(context.train_codes.device), context)
+    theory = None
+    if ref is not None:
+        ref = ref.cpu()
+        theory = map_of(ref if attack.targeted else -ref, score_labels)
+    result = {
+        "attack": attack.name,
+        "targeted": attack.targeted,
+        "map_benign": map_of(benign, query_labels.cpu()),
+        "map_adversarial": map_of(adv, score_labels),
+        "map_theory": theory,
+        "perceptibility": perceptibility(x_adv, x),
+        "seconds": seconds,
+        "num_queries": int(x.shape[0]),
+        "topk": topk,
+    }
+    if attack.targeted:
+        result["tmap_benign"] = map_of(benign, score_labels)
+    if return_examples:
+        result["x_adv"], result["adv_codes"] = x_adv, adv
+    return result

@@ -1,0 +1,148 @@
+"""HAG (Yang et al., "Adversarial Examples for Hamming Space Search", IEEE TCYB 2018).
+
+Non-targeted. HAG needs no labels: it pushes the adversarial code away from the
+query's own benign code. As in the released SAAT code (``hag.py``):
+
+- h = model(x) is the relaxed benign code (tanh output, not its sign);
+- a bit is still "to be attacked" while |h_adv - sign(h)| < 1 + t (t = 0.5),
+  i.e. while h_adv has not moved far enough to the other sign; mask
+  m = (sign(1 + t - |h_adv - sign(h)|) + 1) / 2 in {0, 1/2, 1};
+- loss = mean_i ((sum_k m h_adv h / (sum_k m + 1e-8)) + 1)^2
+         + beta * mean_i (mean_k m h_adv)^2,  beta = 1;
+  the first term drives the masked inner product to -1, the second keeps
+  the bits balanced;
+- x itself is the optimised variable: SGD lr 100, momentum 0.9, 2000
+  iterations, the tanh-scale schedule, projection onto the eps-ball and
+  [0, 1] after every step, no random start.
+
+:func:`optimise_in_ball` is the loop shared with SDHA: an optimiser over a
+leaf copy of x, gradients from ``torch.autograd.grad`` (assigned to the leaf
+by hand), so the model's parameter ``.grad`` are never touched.
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+
+from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.engine import SAAT_SCHEDULE, eval_mode, tanh_scale
+
+# loss(x_adv, h_adv) -> scalar
+InputObjective = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def check_budget(eps: float, steps: int) -> tuple[float, int]:
+    """Validated (eps, steps) of an attack."""
+    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a finite number >= 0 (pixels in [0, 1]; 8/255 = {8 / 255:.4f}), got {eps!r}")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    return float(eps), int(steps)
+
+
+def check_positive(value: float, what: str) -> float:
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def project_linf(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
+    """Onto the eps-ball around x, then into [0, 1]."""
+    return torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
+
+
+def optimise_in_ball(model, x: torch.Tensor, loss_fn: InputObjective,
+                     make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
+                     eps: float, steps: int, schedule: Sequence[float] | None = SAAT_SCHEDULE,
+                     record: bool = False):
+    """Minimise ``loss_fn(x_adv, model(x_adv, a))`` over x_adv with a torch optimiser.
+
+    x_adv starts at x; after every optimiser step it is projected onto the
+    eps-ball around x and into [0, 1] (the optimiser's state carries over, as in
+    the released code). The model is in eval mode for the loop (its mode is
+    restored after) and its parameter ``.grad`` are left as they were.
+
+    Returns x_adv (detached), or (x_adv, losses (steps,)) when ``record``.
+    """
+    x = x.detach()
+    x_adv = x.clone().requires_grad_(True)
+    optimizer = make_optimizer([x_adv])
+    losses = []
+    with eval_mode(model):
+        for i in range(steps):
+            alpha = tanh_scale(i, steps, schedule)
+            with torch.enable_grad():
+                loss = loss_fn(x_adv, model(x_adv, alpha))
+                (grad,) = torch.autograd.grad(loss, [x_adv])
+            if record:
+                losses.append(loss.detach())
+            x_adv.grad = grad
+            optimizer.step()
+            with torch.no_grad():
+                x_adv.copy_(project_linf(x_adv, x, eps))
+    x_adv = x_adv.detach()
+    if record:
+        return x_adv, (torch.stack(losses) if losses else torch.zeros(0, device=x.device))
+    return x_adv
+
+
+def hag_mask(h_adv: torch.Tensor, h: torch.Tensor, threshold: float = 0.5) -> torch.Tensor:
+    """1 where bit k of h_adv is still within 1 + threshold of sign(h) (still to flip), 0 where not."""
+    return (torch.sign((1 + threshold) - (h_adv - torch.sign(h)).abs()) + 1) / 2
+
+
+def hag_loss(h_adv: torch.Tensor, h: torch.Tensor, threshold: float = 0.5, beta: float = 1.0) -> torch.Tensor:
+    """HAG objective (to minimise). h_adv, h: (B, K) relaxed codes; returns a scalar."""
+    mask = hag_mask(h_adv, h, threshold)
+    adv, ori = mask * h_adv, mask * h
+    m = mask.sum(dim=1)
+    inner = (adv * ori).sum(dim=1) / (m + 1e-8)
+    return (inner + 1).square().mean() + beta * adv.mean(dim=1).square().mean()
+
+
+class HAGAttack(Attack):
+    """HAG: SGD on the pixels against the query's own (relaxed) benign code.
+
+    Args:
+        eps: l_inf budget (8/255). steps: iterations (released 2000).
+        lr: SGD learning rate (released 100). momentum: SGD momentum (0.9).
+        threshold: mask threshold t (0.5). beta: weight of the balance term (1).
+        schedule: tanh scale by tenths of the run (None: a = 1).
+    Labels and context are not used (HAG is label-free); the call signature is
+    the common one.
+    """
+
+    name = "HAG"
+    paper = "Yang et al., Adversarial Examples for Hamming Space Search, IEEE Trans. Cybernetics 2018"
+    targeted = False
+
+    def __init__(self, eps: float = 8 / 255, steps: int = 2000, lr: float = 100.0, momentum: float = 0.9,
+                 threshold: float = 0.5, beta: float = 1.0, schedule: Sequence[float] | None = SAAT_SCHEDULE):
+        self.eps, self.steps = check_budget(eps, steps)
+        self.lr = check_positive(lr, "lr")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+        if not (math.isfinite(threshold) and threshold >= 0):
+            raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
+        if not (math.isfinite(beta) and beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+        self.momentum, self.threshold, self.beta = float(momentum), float(threshold), float(beta)
+        self.schedule = tuple(schedule) if schedule else None
+
+    def benign_codes(self, model, x: torch.Tensor) -> torch.Tensor:
+        """Relaxed benign codes model(x) at a = 1 (eval mode; no graph)."""
+        with eval_mode(model), torch.no_grad():
+            return model(x.detach(), 1.0)
+
+    def loss(self, h_adv: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        return hag_loss(h_adv, h, self.threshold, self.beta)
+
+    def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None,
+                 record: bool = False):
+        h = self.benign_codes(model, x)
+        return optimise_in_ball(
+            model, x, lambda x_adv, h_adv: self.loss(h_adv, h),
+            lambda params: torch.optim.SGD(params, lr=self.lr, momentum=self.momentum),
+            self.eps, self.steps, self.schedule, record)

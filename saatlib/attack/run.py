@@ -1,0 +1,85 @@
+"""Cached attack runs: the load-or-compute path shared by the CLI and the book."""
+from __future__ import annotations
+
+import torch
+
+from saatlib.attack.base import AttackContext
+from saatlib.attack.evaluate import evaluate_attack
+from saatlib.attack.registry import build_attack
+from saatlib.attack.targets import target_labels_for
+from saatlib.data import data_loader
+from saatlib.hashing import encode
+from saatlib.pipeline import get_hash_model, load_data
+from saatlib.profiles import get_profile
+from saatlib.store import RunStore
+
+CODES_KIND = "codes"
+ATTACK_KIND = "attack"
+
+
+def model_codes(hash_config: dict, model, splits, store: RunStore, device="cpu") -> dict[str, torch.Tensor]:
+    """Codes of the training, database and query sets under ``model`` (cached).
+
+    Returns a dict of CPU tensors: train_codes, train_labels, db_codes,
+    db_labels, query_codes, query_labels.
+    """
+    key = {"model": hash_config}
+    if store.has(CODES_KIND, key):
+        return store.load_tensors(CODES_KIND, key)
+    out = {}
+    for name, subset in (("train", splits.train), ("db", splits.database), ("query", splits.query)):
+        out[f"{name}_codes"], out[f"{name}_labels"] = encode(model, subset, device=device)
+    store.save(CODES_KIND, key, tensors=out)
+    return out
+
+
+def context_from_codes(codes: dict, seed: int = 0) -> AttackContext:
+    return AttackContext(codes["train_codes"], codes["train_labels"], codes["db_codes"], codes["db_labels"], seed)
+
+
+def query_batch(splits, num_queries: int | None):
+    """The first ``num_queries`` query images and labels (all when None)."""
+    n = len(splits.query) if num_queries is None else min(num_queries, len(splits.query))
+    x, y, _ = next(iter(data_loader(splits.query.subset(torch.arange(n)), n)))
+    return x, y
+
+
+def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
+               eps: float | None = None, steps: int | None = None, rule: str | None = None,
+               num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
+               device="cpu", progress: bool = True, recompute: bool = False, return_examples: bool = False) -> dict:
+    """Attack the query set of ``hash_config``'s model with ``name`` and measure it.
+
+    ``num_queries`` and ``topk`` default (-1) to the profile's. The result
+    (see :func:`saatlib.attack.evaluate.evaluate_attack`) is cached in the run
+    store under the model config, the attack's hyper-parameters and these
+    settings; ``return_examples`` recomputes nothing if cached but then the
+    adversarial images are not available (they are not stored), so it forces a run.
+    """
+    store = store or RunStore()
+    prof = get_profile(profile)
+    if num_queries == -1:
+        num_queries = prof["attack"]["num_queries"]
+    if topk == -1:
+        topk = prof["eval"]["topk"]
+    attack = build_attack(name, targeted, profile, eps, steps, rule)
+    key = {"model": hash_config, "attack": dict(attack.config(), cls=type(attack).__name__),
+           "num_queries": num_queries, "topk": topk, "seed": hash_config["seed"]}
+    if recompute:
+        store.delete(ATTACK_KIND, key)
+    if store.has(ATTACK_KIND, key) and not return_examples:
+        return dict(store.load_result(ATTACK_KIND, key), cached=True)
+    splits = load_data(hash_config)
+    model, _ = get_hash_model(hash_config, splits, store, device, progress)
+    codes = model_codes(hash_config, model, splits, store, device)
+    x, y = query_batch(splits, num_queries)
+    targets = None
+    if attack.targeted:
+        data_key = dict(hash_config["data"], dataset=hash_config["dataset"])
+        targets = target_labels_for(store, data_key, codes["query_labels"], codes["db_labels"])[: len(y)]
+    result = evaluate_attack(model, attack, x, y, context_from_codes(codes, hash_config["seed"]), targets, topk,
+                             seed=hash_config["seed"], device=device, progress=progress,
+                             return_examples=return_examples)
+    examples = {k: result.pop(k) for k in ("x_adv", "adv_codes") if k in result}
+    store.save(ATTACK_KIND, key, result=result)
+    return dict(result, cached=False, **examples)

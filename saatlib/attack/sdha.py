@@ -1,0 +1,153 @@
+"""SDHA (Lu et al., "A Smart Adversarial Attack on Deep Hashing Based Image Retrieval", ICMR 2021).
+
+Non-targeted, called with the query's own labels. As in the released SAAT code
+(``sdha.py``), for a query with relaxed adversarial code q (B, K) and the
+signed codes r_j of its relevant training items (sharing a label with the
+query; when there is none, the query's own benign code sign(model(x))):
+
+    dis_j = 1/2 sum_k |q_k - r_jk| sigmoid(sigma q_k r_jk) + sum_k (1 - sigmoid(sigma q_k r_jk))
+    w_j   = (d_H(sign(q), r_j) + 1e-8)^(-z)           (Hamming distance; no gradient)
+    surrogate = - mean over queries of mean_j (w_j dis_j)
+    loss  = MSE(x_adv, x) + (25 / K) * surrogate,     sigma = 5, z = 0.5
+
+Minimising the loss raises the weighted soft Hamming distance to the relevant
+codes, the closest ones (small d_H) weighted most, while the MSE term keeps
+the perturbation small. Optimiser: Adam lr 0.01, 1500 iterations, x_adv
+starting at x, projection onto the eps-ball and [0, 1] after every step.
+
+Vectorised over the batch (the released code loops over queries): since r is
+in {-1, 1}, every per-bit term f(q_k r_k) equals
+``(f(q_k) + f(-q_k)) / 2 + r_k (f(q_k) - f(-q_k)) / 2``, i.e. dis_j is linear in
+r_j; the weights carry no gradient, so the weighted mean over the relevant
+items only needs sum_j w_j and sum_j w_j r_j: two (B, K) x (K, N) matrix
+products under ``no_grad`` (Hamming distances, then the weighted code sum),
+masked by the (B, N) relevance matrix. No (B, N, K) tensor, no Python loop,
+and the autograd graph is (B, K).
+:mod:`saatlib.attack.sdha_loop` keeps the per-query loop for comparison.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.engine import SAAT_SCHEDULE, eval_mode
+from saatlib.attack.hag import check_budget, check_positive, optimise_in_ball
+
+
+def signed(codes: torch.Tensor) -> torch.Tensor:
+    """Codes in {-1, 1} (0 -> +1), as float."""
+    codes = codes.float()
+    return torch.where(codes >= 0, torch.ones_like(codes), -torch.ones_like(codes))
+
+
+def relevance(labels: torch.Tensor, code_labels: torch.Tensor) -> torch.Tensor:
+    """(B, N) bool: query i and item j share at least one label."""
+    if labels.dim() != 2 or code_labels.dim() != 2 or labels.shape[1] != code_labels.shape[1]:
+        raise ValueError(f"labels {tuple(labels.shape)} and code_labels {tuple(code_labels.shape)} must be "
+                         "(B, C) and (N, C) with the same number of classes C")
+    return (labels.float() @ code_labels.float().to(labels.device).t()) > 0
+
+
+def soft_bit_distance(t: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Per-bit term of dis for t = q_k r_k with r_k in {-1, 1} (|q_k - r_k| = 1 - t)."""
+    s = torch.sigmoid(sigma * t)
+    return 0.5 * (1 - t) * s + (1 - s)
+
+
+def sdha_surrogate(h_adv: torch.Tensor, relevant: torch.Tensor, codes: torch.Tensor, fallback: torch.Tensor,
+                   sigma: float = 5.0, z: float = 0.5) -> torch.Tensor:
+    """SDHA's surrogate (scalar, to minimise), vectorised over the batch.
+
+    Args:
+        h_adv: (B, K) relaxed adversarial codes q.
+        relevant: (B, N) relevance of the training items to each query, bool or
+            0/1 float (float of h_adv's dtype avoids a conversion per call).
+        codes: (N, K) training codes in {-1, 1}.
+        fallback: (B, K) codes in {-1, 1} used for a query with no relevant item
+            (the query's own benign code).
+
+    With r_j in {-1, 1}, dis_j = sum_k even_k + sum_k odd_k r_jk where
+    even = (f(q) + f(-q)) / 2 and odd = (f(q) - f(-q)) / 2 (f: per-bit term),
+    and the weights w_j carry no gradient, so
+    mean_j w_j dis_j = sum_k even_k * (sum_j w_j / n) + sum_k odd_k * (sum_j w_j r_jk / n):
+    the (B, N) work is two matrix products under no_grad, and the graph stays (B, K).
+    """
+    q = h_adv
+    k = q.shape[1]
+    f_pos, f_neg = soft_bit_distance(q, sigma), soft_bit_distance(-q, sigma)
+    even, odd = (f_pos + f_neg) / 2, (f_pos - f_neg) / 2  # (B, K)
+    with torch.no_grad():
+        codes = codes.to(q.dtype)
+        fallback = fallback.to(q.dtype)
+        q_sign = torch.sign(q)
+        # Hamming distances d_H = K/2 + (-sign(q)/2) . r (exact small integers), then
+        # w = (d_H + 1e-8)^(-z): in float32 d_H + 1e-8 == max(d_H, 1e-8) for integer d_H
+        weight = torch.addmm(q.new_full((1, 1), k / 2), q_sign * -0.5, codes.t()).clamp_min_(1e-8).pow_(-z)
+        mask = relevant.to(q.dtype)  # no copy when the caller passes a float mask (the attack does)
+        weight.mul_(mask)
+        count = mask.sum(1)
+        has = count > 0
+        count = count.clamp(min=1)
+        w_sum = weight.sum(1) / count  # (B,)
+        w_codes = (weight @ codes) / count[:, None]  # (B, K)
+        w_fb = (0.5 * (k - (q_sign * fallback).sum(1)) + 1e-8).pow(-z)
+        w_sum = torch.where(has, w_sum, w_fb)
+        w_codes = torch.where(has[:, None], w_codes, w_fb[:, None] * fallback)
+    per_query = even.sum(1) * w_sum + (odd * w_codes).sum(1)
+    return -per_query.mean()
+
+
+def sdha_loss(x_adv: torch.Tensor, x: torch.Tensor, h_adv: torch.Tensor, relevant: torch.Tensor,
+              codes: torch.Tensor, fallback: torch.Tensor, weight: float = 25.0, sigma: float = 5.0,
+              z: float = 0.5) -> torch.Tensor:
+    """MSE(x_adv, x) + (weight / K) * surrogate (scalar, to minimise)."""
+    k = h_adv.shape[1]
+    return F.mse_loss(x_adv, x) + (weight / k) * sdha_surrogate(h_adv, relevant, codes, fallback, sigma, z)
+
+
+class SDHAAttack(Attack):
+    """SDHA: Adam on the pixels, away from the relevant training codes.
+
+    Args:
+        eps: l_inf budget (8/255). steps: iterations (released 1500).
+        lr: Adam learning rate (0.01; betas 0.9, 0.999).
+        weight: surrogate weight before division by K (25).
+        sigma: sigmoid sharpness (5). z: Hamming weight exponent (0.5).
+        schedule: tanh scale by tenths of the run (None: a = 1).
+    Uses ``context.train_codes`` and ``context.train_labels``.
+    """
+
+    name = "SDHA"
+    paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
+    targeted = False
+
+    def __init__(self, eps: float = 8 / 255, steps: int = 1500, lr: float = 0.01, weight: float = 25.0,
+                 sigma: float = 5.0, z: float = 0.5, schedule: Sequence[float] | None = SAAT_SCHEDULE):
+        self.eps, self.steps = check_budget(eps, steps)
+        self.lr = check_positive(lr, "lr")
+        self.weight = check_positive(weight, "weight")
+        self.sigma = check_positive(sigma, "sigma")
+        if not (isinstance(z, (int, float)) and math.isfinite(z)):
+            raise ValueError(f"z must be a finite number, got {z!r}")
+        self.z = float(z)
+        self.schedule = tuple(schedule) if schedule else None
+
+    def targets(self, model, x, labels, context: AttackContext):
+        """(relevance (B, N) as 0/1 float, training codes (N, K), fallback benign codes (B, K))."""
+        rel = relevance(labels.to(x.device), context.train_labels.to(x.device)).to(x.dtype)
+        with eval_mode(model), torch.no_grad():
+            fallback = signed(model(x.detach(), 1.0))
+        return rel, signed(context.train_codes.to(x.device)), fallback
+
+    def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
+        x = x.detach()
+        rel, codes, fallback = self.targets(model, x, labels, context)
+        return optimise_in_ball(
+            model, x,
+            lambda x_adv, h_adv: sdha_loss(x_adv, x, h_adv, rel, codes, fallback, self.weight, self.sigma, self.z),
+            lambda params: torch.optim.Adam(params, lr=self.lr, betas=(0.9, 0.999)),
+            self.eps, self.steps, self.schedule, record)

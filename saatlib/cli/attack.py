@@ -1,0 +1,46 @@
+"""``python -m saatlib attack``: attack a trained hash model and print the Table I row."""
+from __future__ import annotations
+
+import argparse
+
+from saatlib.attack.registry import RULES
+from saatlib.attack.run import run_attack
+from saatlib.cli.common import add_common, emit
+from saatlib.pipeline import hashing_config, set_threads
+from saatlib.store import RunStore
+
+HELP = "attack the query set of a trained hash model (SAAT, HAG, SDHA, P2P, DHTA, THA) and print MAP / t-MAP"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common(p)
+    p.add_argument("--method", default="SAAT", help="attack: SAAT, HAG, SDHA (non-targeted); SAAT, P2P, DHTA, THA "
+                                                  "(with --targeted)")
+    p.add_argument("--targeted", action="store_true", help="targeted attack (t-MAP against drawn target labels)")
+    p.add_argument("--hash-method", default="DPH", help="hashing method of the victim model")
+    p.add_argument("--rule", default=None, choices=RULES, help="update rule variant of the SAAT attack")
+    p.add_argument("--eps", type=float, default=None, help="l_inf budget in [0,1] pixels (default: the profile's)")
+    p.add_argument("--steps", type=int, default=None, help="attack iterations (default: the profile's)")
+    p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")
+    p.add_argument("--topk", type=int, default=-1, help="MAP@topk (default: the profile's)")
+
+
+def run(args: argparse.Namespace) -> int:
+    set_threads(args.threads)
+    config = hashing_config(args.dataset, args.hash_method, args.bits, args.profile, args.seed, args.data_dir)
+    r = run_attack(config, args.method, args.targeted, args.profile, args.eps, args.steps, args.rule,
+                   args.num_queries, args.topk, RunStore(args.runs_dir), args.device, not args.no_progress,
+                   args.recompute)
+    row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
+           **{k: r[k] for k in ("attack", "targeted", "map_benign", "map_adversarial", "map_theory",
+                                "perceptibility", "seconds", "num_queries", "topk", "cached")}}
+    if r["targeted"]:
+        row["tmap_benign"] = r["tmap_benign"]
+    metric = "t-MAP" if r["targeted"] else "MAP"
+    theory = "n/a" if r["map_theory"] is None else f"{r['map_theory']:.4f}"
+    text = (f"{r['attack']} on {config['method']} {args.bits} bits, {args.dataset} ({args.profile}, "
+            f"{r['num_queries']} queries): benign MAP {r['map_benign']:.4f}, adversarial {metric} "
+            f"{r['map_adversarial']:.4f}, theory {theory}, l_inf {r['perceptibility']['linf']:.4f}, "
+            f"{r['seconds']:.1f} s{' (cached)' if r['cached'] else ''}")
+    emit(args, row, text)
+    return 0

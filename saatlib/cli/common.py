@@ -1,0 +1,33 @@
+"""Options shared by several commands."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from saatlib.profiles import profile_names
+
+
+def add_common(p: argparse.ArgumentParser) -> None:
+    """--dataset, --data-dir, --bits, --profile, --seed, --device, --runs-dir, --json..."""
+    p.add_argument("--dataset", default="fashion-mnist",
+                   help="fashion-mnist, fashion-mnist-mosaics, or a list-file dataset (NUS-WIDE, MS-COCO, ...)")
+    p.add_argument("--data-dir", default=None, help="folder of a list-file dataset (default: data/<dataset>)")
+    p.add_argument("--bits", type=int, default=32, help="code length K")
+    p.add_argument("--profile", default="default", choices=profile_names(), help="preset of sizes and epochs")
+    p.add_argument("--seed", type=int, default=0, help="seed of the protocol, initialisation and batch order")
+    p.add_argument("--device", default="cpu", help="torch device, e.g. cpu, cuda, cuda:1")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    p.add_argument("--runs-dir", default=None, help="run store folder (default: $SAAT_RUNS or runs/)")
+    p.add_argument("--recompute", action="store_true", help="ignore and replace cached results")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+
+
+def emit(args: argparse.Namespace, row: dict, text: str) -> None:
+    """Print ``row`` as JSON (``--json``) or ``text``."""
+    if args.json:
+        json.dump(row, sys.stdout, default=float)
+        sys.stdout.write("\n")
+    else:
+        print(text)

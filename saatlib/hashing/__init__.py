@@ -1,0 +1,6 @@
+"""Deep hashing: losses (DPH, DPSH, HashNet, CSQ), training and encoding."""
+from saatlib.hashing.encode import binarize, encode
+from saatlib.hashing.losses import LOSSES, HashLoss, build_loss, canonical_method, method_names
+from saatlib.hashing.train import train_hashing
+
+__all__ = ["LOSSES", "HashLoss", "binarize", "build_loss", "canonical_method", "encode", "method_names", "train_hashing"]

@@ -1,0 +1,33 @@
+"""Encode a dataset to binary codes, batched and device-aware."""
+from __future__ import annotations
+
+import torch
+from tqdm.auto import tqdm
+
+from saatlib.data import data_loader
+
+
+def binarize(h: torch.Tensor) -> torch.Tensor:
+    """sign(h) with sign(0) = +1, so codes are strictly in {-1, 1}."""
+    return torch.where(h >= 0, torch.ones_like(h), -torch.ones_like(h))
+
+
+@torch.no_grad()
+def encode(model, imageset, batch_size: int = 256, device="cpu", progress: bool = False):
+    """Codes and labels of every item of ``imageset``.
+
+    Returns:
+        codes (N, K) float32 in {-1, 1} and labels (N, C) float32, both on CPU,
+        in the order of the image set. The model's train/eval mode is restored.
+    """
+    was_training = model.training
+    model.eval()
+    codes, labels = [], []
+    try:
+        batches = data_loader(imageset, batch_size, shuffle=False)
+        for x, y, _ in tqdm(batches, desc="encode", disable=not progress, leave=False):
+            codes.append(binarize(model(x.to(device))).cpu())
+            labels.append(y.float().cpu())
+    finally:
+        model.train(was_training)
+    return torch.cat(codes), torch.cat(labels)

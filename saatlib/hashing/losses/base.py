@@ -1,0 +1,52 @@
+"""Common base of the deep hashing losses (reference section 1)."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def similarity(y_a: torch.Tensor, y_b: torch.Tensor) -> torch.Tensor:
+    """(A, C), (N, C) multi-hot labels -> (A, N) float in {0, 1}: share a label."""
+    return (y_a.float() @ y_b.float().t() > 0).float()
+
+
+class HashLoss(nn.Module):
+    """A deep hashing loss.
+
+    ``forward(h, y, idx, step)``: h (B, K) relaxed codes in (-1, 1), y (B, C)
+    labels, idx (B,) indices of the batch in the training set, step the global
+    iteration -> (loss scalar, dict of named loss terms as detached tensors).
+
+    ``tanh_scale(step)`` is the scale ``a`` the model should use at ``step``
+    (1 except for HashNet).
+
+    Pairwise losses keep buffers ``U`` (N, K) and ``Y`` (N, C) of the outputs
+    and labels of all N training images, updated at the batch indices, and a
+    ``seen`` mask so that items not yet visited do not enter the loss.
+    """
+
+    uses_buffers = False
+
+    def __init__(self, num_train: int, bits: int, num_classes: int):
+        super().__init__()
+        self.num_train, self.bits, self.num_classes = num_train, bits, num_classes
+        if self.uses_buffers:
+            self.register_buffer("U", torch.zeros(num_train, bits))
+            self.register_buffer("Y", torch.zeros(num_train, num_classes))
+            self.register_buffer("seen", torch.zeros(num_train, dtype=torch.bool))
+
+    def tanh_scale(self, step: int) -> float:
+        return 1.0
+
+    def update_buffers(self, h: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> None:
+        """Write the batch outputs and labels into U, Y at ``idx``."""
+        self.U[idx] = h.detach()
+        self.Y[idx] = y.float()
+        self.seen[idx] = True
+
+    def pairwise(self, h: torch.Tensor, y: torch.Tensor, idx: torch.Tensor):
+        """Update buffers; return (inner products h U^T (B, N'), similarity (B, N'))
+        over the N' training items seen so far."""
+        self.update_buffers(h, y, idx)
+        u, yy = self.U[self.seen], self.Y[self.seen]
+        return h @ u.t(), similarity(y, yy)

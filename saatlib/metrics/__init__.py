@@ -1,0 +1,37 @@
+"""Retrieval metrics for deep hashing: Hamming distance, MAP, PR curves, precision@N.
+
+Conventions (paper Sec. III and the SAAT released code; details in each module):
+
+- codes are in {-1, +1}^K; Hamming distance d = (K - b_q . b_i) / 2, integers in [0, K];
+- an item is relevant to a query when they share a label, y_q . y_i > 0;
+- MAP@topk follows DeepHash-pytorch ``CalcTopMap``: AP averages P@j over the
+  relevant positions of the top-k list, a query without a relevant item in its
+  top k has AP 0, MAP is the mean over all queries;
+- ties (equal distances) are ordered by database index (``ties="stable"``) or
+  averaged exactly over all tie orders (``ties="expected"``);
+- t-MAP is MAP with the target labels passed as ``query_labels``.
+
+Modules: :mod:`.hamming`, :mod:`.packing` (bit-packed codes), :mod:`.relevance`,
+:mod:`.ranking` (MAP), :mod:`.tie_aware` (expectations over tie orders),
+:mod:`.curves` (PR curve, precision@N), :mod:`.perceptibility`.
+Everything works on the device of the inputs and is vectorised over queries.
+"""
+from .curves import precision_at_n, precision_recall_curve
+from .hamming import hamming_distance
+from .packing import hamming_distance_packed, pack_codes, unpack_codes
+from .perceptibility import perceptibility
+from .ranking import average_precision, mean_average_precision
+from .relevance import relevance_matrix
+
+__all__ = [
+    "hamming_distance",
+    "pack_codes",
+    "unpack_codes",
+    "hamming_distance_packed",
+    "relevance_matrix",
+    "mean_average_precision",
+    "average_precision",
+    "precision_recall_curve",
+    "precision_at_n",
+    "perceptibility",
+]

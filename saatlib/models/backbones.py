@@ -1,0 +1,104 @@
+"""Feature extractors for hash models.
+
+Every backbone maps a normalised image batch (B, C, H, W) to features (B, D)
+and exposes its output width as ``out_features``.
+
+- ``smallcnn``: three conv blocks sized for 28x28 / 56x56 grey images on a CPU
+  (the book's default).
+- ``alexnet``, ``vgg11``, ``vgg16``, ``vgg19``: torchvision models up to the
+  second fully connected layer (4096 features), as in the released SAAT code.
+- ``resnet18``, ``resnet50``: torchvision ResNets up to global pooling.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+from saatlib.models.pretrained import load_torchvision_model
+
+
+class SmallCNN(nn.Module):
+    """Three conv-BN-ReLU blocks, pooled to 2x2, then a 256-wide FC layer.
+
+    Args:
+        in_channels: image channels (1 for Fashion-MNIST).
+    Shapes: (B, in_channels, H, W) with H, W >= 8 -> (B, 256).
+    """
+
+    out_features = 256
+
+    def __init__(self, in_channels: int = 1):
+        super().__init__()
+
+        def block(cin: int, cout: int) -> nn.Sequential:
+            return nn.Sequential(
+                nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+                nn.BatchNorm2d(cout),
+                nn.ReLU(inplace=True),
+                nn.MaxPool2d(2),
+            )
+
+        self.features = nn.Sequential(block(in_channels, 32), block(32, 64), block(64, 128))
+        self.pool = nn.AdaptiveAvgPool2d(2)
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(128 * 4, self.out_features), nn.ReLU(inplace=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.pool(self.features(x)))
+
+
+class TorchvisionFeatures(nn.Module):
+    """A torchvision classifier with its last layer removed.
+
+    AlexNet and VGG keep their classifier up to the second 4096-wide layer
+    (dropout and ReLU included, as the released SAAT code does); ResNets end at
+    global average pooling.
+    """
+
+    def __init__(self, name: str, pretrained: bool, allow_random_init: bool):
+        super().__init__()
+        net = load_torchvision_model(name, pretrained=pretrained, allow_random_init=allow_random_init)
+        if name.startswith("resnet"):
+            self.out_features = net.fc.in_features
+            net.fc = nn.Identity()
+            self.net = net
+        else:
+            self.out_features = net.classifier[-1].in_features
+            net.classifier = nn.Sequential(*list(net.classifier.children())[:-1])
+            self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def _torchvision(name: str) -> Callable[..., nn.Module]:
+    def make(in_channels: int = 3, pretrained: bool = True, allow_random_init: bool = False) -> nn.Module:
+        return TorchvisionFeatures(name, pretrained=pretrained, allow_random_init=allow_random_init)
+
+    return make
+
+
+def _small(in_channels: int = 1, pretrained: bool = False, allow_random_init: bool = False) -> nn.Module:
+    return SmallCNN(in_channels)
+
+
+BACKBONES: dict[str, Callable[..., nn.Module]] = {
+    "smallcnn": _small,
+    **{n: _torchvision(n) for n in ("alexnet", "vgg11", "vgg16", "vgg19", "resnet18", "resnet50")},
+}
+
+#: backbones that expect 3-channel ImageNet-normalised input
+IMAGENET_BACKBONES = frozenset(BACKBONES) - {"smallcnn"}
+
+
+def backbone_names() -> list[str]:
+    """Names accepted by :func:`build_backbone`."""
+    return list(BACKBONES)
+
+
+def build_backbone(name: str, in_channels: int, pretrained: bool, allow_random_init: bool) -> nn.Module:
+    """Build backbone ``name``; raises ValueError listing the names when unknown."""
+    if name not in BACKBONES:
+        raise ValueError(f"unknown backbone {name!r}; choose one of {backbone_names()}")
+    return BACKBONES[name](in_channels=in_channels, pretrained=pretrained, allow_random_init=allow_random_init)

@@ -1,0 +1,153 @@
+"""Configs and the load-or-train path shared by the CLI and the book.
+
+A *hashing config* is a plain dict holding everything that determines a trained
+hash model (data, protocol, method, bits, backbone, seed, hyper-parameters); the
+run store keys models and results by it. Build one with :func:`hashing_config`.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import torch
+
+from saatlib.data import load_splits
+from saatlib.hashing import canonical_method, encode, train_hashing
+from saatlib.metrics import mean_average_precision
+from saatlib.models import build_model
+from saatlib.profiles import get_profile
+from saatlib.seeding import seeded
+from saatlib.store import RunStore
+
+log = logging.getLogger(__name__)
+
+CONFIG_VERSION = 1
+HASH_KIND = "hash_model"
+
+
+def hashing_config(
+    dataset: str = "fashion-mnist",
+    method: str = "CSQ",
+    bits: int = 32,
+    profile: str = "default",
+    seed: int = 0,
+    data_dir: str | None = None,
+    **overrides,
+) -> dict:
+    """Full config of a hash model run.
+
+    ``overrides`` replace entries of the profile's ``hashing`` section (e.g.
+    ``epochs=5``, ``backbone='alexnet'``, ``lr=0.01``) or of its ``data``
+    section (``num_query``, ``num_database``, ``num_train``).
+    """
+    prof = get_profile(profile)
+    data, hp = prof["data"], prof["hashing"]
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key in data:
+            data[key] = value
+        elif key in hp or key in ("pretrained", "lr_schedule"):
+            hp[key] = value
+        else:
+            raise ValueError(f"unknown override {key!r}; known: {sorted(data) + sorted(hp)}")
+    hp.setdefault("lr_schedule", "thirds" if hp["optimizer"] == "sgd" else "none")
+    hp.setdefault("pretrained", hp["backbone"] != "smallcnn")
+    if not isinstance(bits, int) or not 4 <= bits <= 256:
+        raise ValueError(f"unsupported bit length {bits!r}: use an integer between 4 and 256 (the paper: 16, 32, 48, 64)")
+    config = {
+        "version": CONFIG_VERSION,
+        "dataset": dataset,
+        "data": dict(data, seed=seed),
+        "method": canonical_method(method),
+        "bits": bits,
+        "seed": seed,
+        "train": hp,
+    }
+    if data_dir is not None:
+        config["data_dir"] = str(data_dir)
+    return config
+
+
+def load_data(config: dict):
+    """The :class:`saatlib.data.RetrievalSplits` a config refers to."""
+    d = config["data"]
+    return load_splits(
+        config["dataset"],
+        data_dir=config.get("data_dir"),
+        num_query=d["num_query"],
+        num_database=d["num_database"],
+        num_train=d["num_train"],
+        seed=d["seed"],
+    )
+
+
+def new_model(config: dict, in_channels: int, allow_random_init: bool = False):
+    """An untrained model of ``config``, initialised from its seed."""
+    hp = config["train"]
+    with seeded(config["seed"]):
+        return build_model(hp["backbone"], config["bits"], in_channels, hp["pretrained"], allow_random_init)
+
+
+def get_hash_model(
+    config: dict,
+    splits=None,
+    store: RunStore | None = None,
+    device="cpu",
+    progress: bool = True,
+    recompute: bool = False,
+    allow_random_init: bool = False,
+):
+    """Load the model of ``config`` from the run store, or train and store it.
+
+    Returns:
+        (model in eval mode on ``device``, record dict with ``history`` and
+        ``train_seconds``, plus ``cached`` telling whether it was loaded).
+    """
+    store = store or RunStore()
+    splits = splits if splits is not None else load_data(config)
+    model = new_model(config, splits.image_shape[0], allow_random_init)
+    if recompute:
+        store.delete(HASH_KIND, config)
+    if store.has(HASH_KIND, config):
+        model.load_state_dict(store.load_state_dict(HASH_KIND, config))
+        record = dict(store.load_result(HASH_KIND, config), cached=True)
+        return model.to(device).eval(), record
+    model.to(device)
+    hp = config["train"]
+    t0 = time.perf_counter()
+    history = train_hashing(
+        model, splits.train, config["method"], hp["epochs"], hp["batch_size"], hp["optimizer"], hp["lr"],
+        hp["weight_decay"], hp["lr_schedule"], seed=config["seed"], device=device, progress=progress,
+    )
+    record = {"history": history, "train_seconds": time.perf_counter() - t0}
+    store.save(HASH_KIND, config, state_dict=model.state_dict(), result=record)
+    return model.eval(), dict(record, cached=False)
+
+
+def evaluate_hashing(model, splits, topk: int | None, device="cpu", batch_size: int = 256) -> dict:
+    """MAP@topk of the query set against the database (stable tie order), and
+    the tie-aware (expected) MAP beside it."""
+    q_codes, q_labels = encode(model, splits.query, batch_size, device)
+    db_codes, db_labels = encode(model, splits.database, batch_size, device)
+    return {
+        "map": mean_average_precision(q_codes, db_codes, q_labels, db_labels, topk=topk),
+        "map_expected": mean_average_precision(q_codes, db_codes, q_labels, db_labels, topk=topk, ties="expected"),
+        "topk": topk,
+    }
+
+
+def train_and_evaluate(config: dict, store: RunStore | None = None, device="cpu", progress: bool = True,
+                       recompute: bool = False, allow_random_init: bool = False, topk: int | None = 1000) -> dict:
+    """Train (or load) the model of ``config`` and return its record with MAP@topk."""
+    store = store or RunStore()
+    splits = load_data(config)
+    model, record = get_hash_model(config, splits, store, device, progress, recompute, allow_random_init)
+    metrics = evaluate_hashing(model, splits, topk, device)
+    return dict(record, **metrics)
+
+
+def set_threads(num_threads: int | None) -> None:
+    """Limit torch's intra-op threads (None: leave torch's default)."""
+    if num_threads:
+        torch.set_num_threads(num_threads)

@@ -1,0 +1,39 @@
+"""Session-wide test settings shared by every test module.
+
+- ``SAAT_RUNS`` points at a fresh temporary run store for the whole session,
+  so tests never read or write the user's ``runs/`` (set in os.environ before
+  collection, so notebook kernels and subprocesses inherit it too).
+- Jupyter finds this interpreter's own ``python3`` kernel first (papermill).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_RUNS_DIR: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _RUNS_DIR
+    _RUNS_DIR = tempfile.mkdtemp(prefix="saat-test-runs-")
+    os.environ["SAAT_RUNS"] = _RUNS_DIR
+    share = str(Path(sys.prefix) / "share" / "jupyter")
+    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if share not in paths:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([share, *paths])
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _RUNS_DIR:
+        shutil.rmtree(_RUNS_DIR, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def runs_dir() -> Path:
+    """The session's temporary run store (the value of ``$SAAT_RUNS``)."""
+    return Path(os.environ["SAAT_RUNS"])

@@ -1,0 +1,141 @@
+"""Properties every attack must have (tiny model, batch 4, a few steps).
+
+For SAAT (non-targeted, targeted, each update-rule variant), HAG, SDHA, P2P,
+DHTA and THA:
+- ||x_adv - x||_inf <= eps and x_adv in [0, 1];
+- the model's parameter ``.grad`` are left as they were (tensors and None);
+- the model's train/eval mode is restored, from either starting mode, per submodule;
+- the same torch.Generator seed gives the same output;
+- more steps lower the attack's objective.
+"""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from saatlib.attack.anchor import DHTAAttack, P2PAttack, target_code_loss
+from saatlib.attack.base import AttackContext
+from saatlib.attack.hag import HAGAttack, hag_loss
+from saatlib.attack.saat import SAATAttack, mainstay_loss
+from saatlib.attack.sdha import SDHAAttack, sdha_loss
+from saatlib.attack.tha import THAAttack
+from saatlib.attack.variants import RULE_NAMES, saat_variant
+from saatlib.models import build_model
+
+BITS, CLASSES, STEPS = 16, 5, 3
+
+
+def _onehot(n: int, g: torch.Generator) -> torch.Tensor:
+    return torch.eye(CLASSES)[torch.randint(CLASSES, (n,), generator=g)]
+
+
+@pytest.fixture(scope="module")
+def setup():
+    g = torch.Generator().manual_seed(0)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = build_model("smallcnn", BITS, in_channels=1)
+    x = torch.rand(4, 1, 28, 28, generator=g)
+    x[0, 0, :4] = 0.0  # pixels on the box boundary
+    x[1, 0, :4] = 1.0
+    signs = lambda n: torch.randint(0, 2, (n, BITS), generator=g).float() * 2 - 1  # noqa: E731
+    context = AttackContext(signs(60), _onehot(60, g), signs(80), _onehot(80, g), seed=7)
+    own = _onehot(4, g)
+    target = torch.roll(own, 1, dims=1)  # shares no label with the query
+    return model, x, own, target, context
+
+
+FACTORIES = {
+    "SAAT": lambda steps: SAATAttack(steps=steps),
+    "SAAT-targeted": lambda steps: SAATAttack(steps=steps, targeted=True),
+    **{f"SAAT-{name}": (lambda steps, name=name: saat_variant(name, steps=steps)) for name in RULE_NAMES[1:]},
+    "SAAT-targeted-VMI-FGSM": lambda steps: saat_variant("VMI-FGSM", steps=steps, targeted=True),
+    "HAG": lambda steps: HAGAttack(steps=steps),
+    "SDHA": lambda steps: SDHAAttack(steps=steps),
+    "P2P": lambda steps: P2PAttack(steps=steps),
+    "DHTA": lambda steps: DHTAAttack(steps=steps),
+    "THA": lambda steps: THAAttack(steps=steps, pnet_steps=3, pnet_batch_size=8),
+}
+
+
+def _run(name, setup, steps=STEPS, seed=123, attack=None):
+    model, x, own, target, context = setup
+    attack = attack or FACTORIES[name](steps)
+    labels = target if attack.targeted else own
+    return attack, attack(model, x, labels, context, torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_budget_and_box(name, setup):
+    x = setup[1]
+    attack, x_adv = _run(name, setup)
+    assert x_adv.shape == x.shape and x_adv.dtype == x.dtype and not x_adv.requires_grad
+    assert (x_adv - x).abs().max().item() <= attack.eps + 1e-6
+    assert x_adv.min().item() >= 0.0 and x_adv.max().item() <= 1.0
+    assert (x_adv != x).any(), "the attack did not move the input at all"
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_parameter_grads_untouched(name, setup):
+    model = setup[0]
+    params = list(model.parameters())
+    before = []
+    for i, p in enumerate(params):
+        p.grad = None if i % 2 else torch.full_like(p, float(i))
+        before.append(None if p.grad is None else p.grad.clone())
+    try:
+        _run(name, setup)
+        for p, b in zip(params, before):
+            if b is None:
+                assert p.grad is None
+            else:
+                assert p.grad is not None and torch.equal(p.grad, b)
+    finally:
+        for p in params:
+            p.grad = None
+
+
+@pytest.mark.parametrize("training", [True, False], ids=["from-train", "from-eval"])
+@pytest.mark.parametrize("name", FACTORIES)
+def test_mode_restored(name, training, setup):
+    model = setup[0]
+    model.train(training)
+    frozen = model.backbone.features[0][1]  # a BatchNorm left in the other mode
+    frozen.train(not training)
+    modes = {m: m.training for m in model.modules()}
+    try:
+        _run(name, setup)
+        assert {m: m.training for m in model.modules()} == modes
+    finally:
+        model.eval()
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_same_seed_same_output(name, setup):
+    _, a = _run(name, setup, seed=5)
+    _, b = _run(name, setup, seed=5)
+    assert torch.equal(a, b)
+
+
+def _objective(name, attack, setup, x_adv):
+    model, x, own, target, context = setup
+    with torch.no_grad():
+        h = model(x_adv)
+        if name == "HAG":
+            return hag_loss(h, model(x))
+        if name == "SDHA":
+            rel, codes, fallback = attack.targets(model, x, own, context)
+            return sdha_loss(x_adv, x, h, rel, codes, fallback)
+        if name.startswith("SAAT"):
+            labels = target if attack.targeted else own
+            return mainstay_loss(h, attack.reference_codes(labels, context), attack.targeted)
+        return target_code_loss(h, attack.reference_codes(target, context))
+
+
+@pytest.mark.parametrize("name", ["SAAT", "SAAT-targeted", "HAG", "SDHA", "P2P", "DHTA", "THA"])
+def test_more_steps_lower_objective(name, setup):
+    model = setup[0]
+    model.eval()
+    few_attack, few = _run(name, setup, steps=1)
+    many_attack, many = _run(name, setup, steps=20)
+    assert _objective(name, many_attack, setup, many) < _objective(name, few_attack, setup, few)

@@ -1,0 +1,34 @@
+"""The command line, run as a user would."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "saatlib", *args], capture_output=True, text=True, env=env)
+
+
+@pytest.mark.slow
+def test_train_json_then_cached(tmp_path):
+    args = ["train", "--profile", "smoke", "--bits", "16", "--json", "--no-progress", "--runs-dir", str(tmp_path)]
+    first = run(*args)
+    assert first.returncode == 0, first.stderr
+    row = json.loads(first.stdout)
+    assert 0.0 <= row["map"] <= 1.0 and row["cached"] is False and row["method"] == "CSQ"
+    second = json.loads(run(*args).stdout)
+    assert second["cached"] is True and second["map"] == row["map"]
+
+
+def test_help_documents_options():
+    out = run("train", "--help").stdout
+    for option in ("--dataset", "--method", "--bits", "--profile", "--json", "--seed", "--device"):
+        assert option in out
+
+
+def test_bad_input_is_a_clear_error(tmp_path):
+    bad = run("train", "--dataset", "imagenet-22k", "--runs-dir", str(tmp_path))
+    assert bad.returncode == 2 and "fashion-mnist" in bad.stderr
+    bad = run("train", "--bits", "2", "--runs-dir", str(tmp_path))
+    assert bad.returncode == 2 and "bit length" in bad.stderr
