@@ -11,6 +11,7 @@ import time
 
 import torch
 
+from saatlib import distributed
 from saatlib.data import load_splits
 from saatlib.hashing import canonical_method, encode, train_hashing
 from saatlib.metrics import mean_average_precision
@@ -21,7 +22,7 @@ from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2  # bump when a change to models or training invalidates stored runs
 HASH_KIND = "hash_model"
 
 
@@ -38,14 +39,15 @@ def hashing_config(
 
     ``overrides`` replace entries of the profile's ``hashing`` section (e.g.
     ``epochs=5``, ``backbone='alexnet'``, ``lr=0.01``) or of its ``data``
-    section (``num_query``, ``num_database``, ``num_train``).
+    section (``num_query``, ``num_database``, ``num_train``, and ``image_size``:
+    the side images are resized or cropped to, kept in the config only when given).
     """
     prof = get_profile(profile)
     data, hp = prof["data"], prof["hashing"]
     for key, value in overrides.items():
         if value is None:
             continue
-        if key in data:
+        if key in data or key == "image_size":
             data[key] = value
         elif key in hp or key in ("pretrained", "lr_schedule"):
             hp[key] = value
@@ -79,6 +81,7 @@ def load_data(config: dict):
         num_database=d["num_database"],
         num_train=d["num_train"],
         seed=d["seed"],
+        image_size=d.get("image_size"),
     )
 
 
@@ -100,6 +103,9 @@ def get_hash_model(
 ):
     """Load the model of ``config`` from the run store, or train and store it.
 
+    Under ``torchrun`` (:mod:`saatlib.distributed`) every rank trains its share
+    and only the main rank writes the run store.
+
     Returns:
         (model in eval mode on ``device``, record dict with ``history`` and
         ``train_seconds``, plus ``cached`` telling whether it was loaded).
@@ -108,8 +114,10 @@ def get_hash_model(
     splits = splits if splits is not None else load_data(config)
     model = new_model(config, splits.image_shape[0], allow_random_init)
     if recompute:
-        store.delete(HASH_KIND, config)
-    if store.has(HASH_KIND, config):
+        if distributed.is_main():
+            store.delete(HASH_KIND, config)
+        distributed.barrier()
+    if distributed.all_agree(store.has(HASH_KIND, config), device):
         model.load_state_dict(store.load_state_dict(HASH_KIND, config))
         record = dict(store.load_result(HASH_KIND, config), cached=True)
         return model.to(device).eval(), record
@@ -121,7 +129,9 @@ def get_hash_model(
         hp["weight_decay"], hp["lr_schedule"], seed=config["seed"], device=device, progress=progress,
     )
     record = {"history": history, "train_seconds": time.perf_counter() - t0}
-    store.save(HASH_KIND, config, state_dict=model.state_dict(), result=record)
+    if distributed.is_main():
+        store.save(HASH_KIND, config, state_dict=model.state_dict(), result=record)
+    distributed.barrier()
     return model.eval(), dict(record, cached=False)
 
 

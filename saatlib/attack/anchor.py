@@ -14,9 +14,11 @@ eps 0.032, step 1/255, 2000 iterations, no random start, the tanh-scale
 schedule (the released defaults).
 
 Anchors are drawn with a ``torch.Generator`` seeded with ``context.seed``,
-batched (one ``torch.multinomial`` over the (B, N_db) candidate mask), so the
-same target labels and seed give the same anchors; ``reference_codes`` and
-the attack itself use the same ones.
+batched and independent of the batching: an anchor is a function of the seed
+and the target label vector only, so ``reference_codes`` on the whole query
+set (the "theory" t-MAP) gives exactly the anchors the attack used batch by
+batch. One consequence, unlike the released code (a fresh draw per query):
+queries sharing a target label vector share its anchor.
 """
 from __future__ import annotations
 
@@ -61,8 +63,14 @@ def anchor_codes(target_labels: torch.Tensor, db_codes: torch.Tensor, db_labels:
         missing = (~cand.any(1)).nonzero().flatten().tolist()
         raise ValueError(f"no database item shares a label with the target labels of rows {missing}; "
                          "draw target labels from the database's label vectors")
+    # Draw t of every row = the candidate with the highest score in row t of one seeded (n, N_db)
+    # uniform matrix: uniform over the row's candidates, independent across t (so n draws with
+    # replacement), and a function of (seed, candidate set) alone, hence of the target label
+    # vector: the same anchors whatever the batching.
     gen = torch.Generator().manual_seed(int(seed))
-    picks = torch.multinomial(cand.float().cpu(), n, replacement=True, generator=gen)  # (B, n)
+    scores = torch.rand(n, db_labels.shape[0], generator=gen).to(cand.device)
+    low = torch.full((), -1.0, device=cand.device)
+    picks = torch.stack([torch.where(cand, scores[t], low).argmax(1) for t in range(n)], 1)  # (B, n)
     codes = db_codes.to(target_labels.device).float()
     total = codes[picks.to(codes.device)].sum(1)  # (B, K)
     return torch.where(total >= 0, torch.ones_like(total), -torch.ones_like(total))

@@ -13,7 +13,7 @@ from saatlib.attack.hag import HAGAttack
 from saatlib.attack.saat import SAATAttack
 from saatlib.attack.sdha import SDHAAttack
 from saatlib.attack.tha import THAAttack
-from saatlib.attack.variants import make_rule
+from saatlib.attack.variants import make_rule, rule_random_start
 from saatlib.profiles import get_profile
 
 NON_TARGETED = ("HAG", "SDHA", "SAAT")
@@ -58,6 +58,7 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
         params["targeted"] = targeted
         if rule not in (None, "PGD"):
             params["rule"] = make_rule(rule, eps=params["eps"])
+            params["random_start"] = rule_random_start(params["rule"])
     elif rule not in (None, "PGD"):
         raise ValueError("update-rule variants apply to the SAAT attack only")
     params.update(kwargs)

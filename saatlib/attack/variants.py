@@ -87,7 +87,8 @@ class _MomentumRule(UpdateRule):
         return self.momentum
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not isinstance(v, torch.Tensor) and v is not None)
+        shown = {k: v for k, v in vars(self).items() if isinstance(v, (int, float, str, bool))}
+        args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
         return f"{type(self).__name__}({args})"
 
 

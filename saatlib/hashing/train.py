@@ -7,6 +7,7 @@ import time
 import torch
 from tqdm.auto import tqdm
 
+from saatlib import distributed
 from saatlib.data import data_loader
 from saatlib.hashing.losses import build_loss
 
@@ -55,6 +56,12 @@ def train_hashing(
         train_set: an ImageSet with labels (N, C).
         method: a name from :func:`saatlib.hashing.method_names`.
         seed: seeds the batch order (the caller seeds model initialisation).
+        batch_size: the global batch; under ``torchrun`` with N processes (see
+            :mod:`saatlib.distributed`) each process trains on its B/N share in
+            ``DistributedDataParallel``, and pairwise losses' buffers U, Y get
+            the whole batch on every rank, so the run equals one process of
+            batch B up to float reduction order (not exactly for HashNet, whose
+            pair weights use the local batch, nor with dropout).
     Returns:
         history: one dict per epoch with the mean loss, mean loss terms, the
         learning rate and the epoch's wall time in seconds.
@@ -63,27 +70,36 @@ def train_hashing(
     opt = make_optimizer(model.parameters(), optimizer, lr, weight_decay)
     history, step = [], 0
     model.train()
-    bar = tqdm(range(epochs), desc=f"train {method}", disable=not progress)
-    for epoch in bar:
-        for group in opt.param_groups:
-            group["lr"] = lr * lr_factor(epoch, epochs, lr_schedule)
-        t0, total, terms, n = time.perf_counter(), torch.zeros((), device=device), {}, 0
-        for x, y, idx in data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch, drop_last=True):
-            x, y, idx = x.to(device), y.to(device), idx.to(device)
-            h = model(x, alpha=loss_fn.tanh_scale(step))
-            loss, parts = loss_fn(h, y, idx, step)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            total += loss.detach()
-            for k, v in parts.items():
-                terms[k] = terms.get(k, 0.0) + v
-            n, step = n + 1, step + 1
-        record = {"epoch": epoch, "loss": (total / max(n, 1)).item(), "lr": opt.param_groups[0]["lr"]}
-        record.update({k: (v / max(n, 1)).item() for k, v in terms.items()})
-        record["seconds"] = time.perf_counter() - t0
-        history.append(record)
-        bar.set_postfix(loss=f"{record['loss']:.4f}")
-        log.info("epoch %d: %s", epoch, record)
+    world = distributed.world_size()
+    bar = tqdm(range(epochs), desc=f"train {method}", disable=not progress or not distributed.is_main())
+    with distributed.data_parallel(model, device, seed) as net:
+        for epoch in bar:
+            for group in opt.param_groups:
+                group["lr"] = lr * lr_factor(epoch, epochs, lr_schedule)
+            t0, total, terms, n = time.perf_counter(), torch.zeros((), device=device), {}, 0
+            batches = (data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch, drop_last=True)
+                       if world == 1 else distributed.shard_loader(train_set, batch_size, seed=seed, epoch=epoch))
+            for x, y, idx in batches:
+                x, y, idx = x.to(device), y.to(device), idx.to(device)
+                h = net(x, alpha=loss_fn.tanh_scale(step))
+                if world > 1 and loss_fn.uses_buffers:  # the whole global batch into U, Y on every rank
+                    loss_fn.update_buffers(*(distributed.all_gather(t) for t in (h.detach(), y, idx)))
+                loss, parts = loss_fn(h, y, idx, step)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach()
+                for k, v in parts.items():
+                    terms[k] = terms.get(k, 0.0) + v
+                n, step = n + 1, step + 1
+            if world > 1:  # losses of the global batch: the mean of the ranks' (equal-sized) shares
+                reduced = distributed.mean_over_ranks({"loss": total, **terms})
+                total, terms = reduced.pop("loss"), reduced
+            record = {"epoch": epoch, "loss": (total / max(n, 1)).item(), "lr": opt.param_groups[0]["lr"]}
+            record.update({k: (v / max(n, 1)).item() for k, v in terms.items()})
+            record["seconds"] = time.perf_counter() - t0
+            history.append(record)
+            bar.set_postfix(loss=f"{record['loss']:.4f}")
+            log.info("epoch %d: %s", epoch, record)
     model.eval()
     return history

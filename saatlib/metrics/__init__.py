@@ -1,6 +1,6 @@
 """Retrieval metrics for deep hashing: Hamming distance, MAP, PR curves, precision@N.
 
-Conventions (paper Sec. III and the SAAT released code; details in each module):
+Conventions (the paper and the SAAT released code; details in each module):
 
 - codes are in {-1, +1}^K; Hamming distance d = (K - b_q . b_i) / 2, integers in [0, K];
 - an item is relevant to a query when they share a label, y_q . y_i > 0;
@@ -13,8 +13,15 @@ Conventions (paper Sec. III and the SAAT released code; details in each module):
 
 Modules: :mod:`.hamming`, :mod:`.packing` (bit-packed codes), :mod:`.relevance`,
 :mod:`.ranking` (MAP), :mod:`.tie_aware` (expectations over tie orders),
-:mod:`.curves` (PR curve, precision@N), :mod:`.perceptibility`.
-Everything works on the device of the inputs and is vectorised over queries.
+:mod:`.curves` (PR curve, precision@N), :mod:`.perceptibility`; the private
+``_problem``, ``_scores``, ``_candidates``, ``_select``, ``_stable``, ``_counts`` and
+``_parallel`` modules hold the shared chunked engine.
+
+Everything works on the device of the inputs (no transfers), is vectorised over
+queries (chunks of queries, blocks of database codes, bounded memory) and never
+sorts floating point: Hamming distances are small integers. The ranking metrics
+accept a bit-packed database (``db_packed=True`` with :func:`pack_codes`, 8 bytes
+per 64-bit code) and, on CPU, run their chunks on ``workers`` threads.
 """
 from .curves import precision_at_n, precision_recall_curve
 from .hamming import hamming_distance

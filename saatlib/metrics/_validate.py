@@ -40,13 +40,25 @@ def check_codes(codes, name: str) -> Tensor:
         raise ValueError(f"{name} has zero bits (shape {tuple(codes.shape)})")
     if codes.dtype == torch.bool or codes.is_complex():
         raise ValueError(f"{name} must hold -1/+1 numbers, got dtype {codes.dtype}; use 2 * bits.float() - 1")
-    if codes.numel() and bool(((codes != 1) & (codes != -1)).any()):
+    if codes.numel() and not _all_plus_minus_one(codes):
         bad = codes[(codes != 1) & (codes != -1)][:3].tolist()
         raise ValueError(
             f"{name} must contain only -1 and +1 (binary codes b = sign(h)), found values such as {bad}; "
             "binarise with torch.where(h >= 0, 1.0, -1.0), or map {0,1} bits with 2 * bits - 1"
         )
     return codes
+
+
+_ROWS = 1 << 16  # rows checked at a time: bounded temporary memory for large databases
+
+
+def _all_plus_minus_one(codes: Tensor) -> bool:
+    """Whether every entry is -1 or +1: min |x| == max |x| == 1, checked in row blocks."""
+    for start in range(0, codes.shape[0], _ROWS):
+        lo, hi = torch.aminmax(codes[start:start + _ROWS].abs())
+        if not (bool(lo == 1) and bool(hi == 1)):
+            return False
+    return True
 
 
 def check_labels(labels, name: str, rows: int, rows_name: str) -> Tensor:

@@ -28,15 +28,18 @@ import operator
 import torch
 from torch import Tensor
 
-from . import _engine as engine
-from .relevance import relevant
+from . import _problem as problem_
+from ._candidates import sample_rows
+from ._counts import dense_group_counts, group_counts
+from ._parallel import device_of, run
+from ._stable import stable_topk_relevance
 from .tie_aware import expected_precision_at
 
 __all__ = ["precision_recall_curve", "precision_at_n"]
 
 
 def precision_recall_curve(query_codes, db_codes, query_labels, db_labels, empty: str = "skip",
-                           chunk_size=None, db_packed: bool = False) -> tuple[Tensor, Tensor]:
+                           chunk_size=None, db_packed: bool = False, workers=None) -> tuple[Tensor, Tensor]:
     """Precision and recall of Hamming-ball retrieval at every radius r = 0..K.
 
     Args:
@@ -47,6 +50,7 @@ def precision_recall_curve(query_codes, db_codes, query_labels, db_labels, empty
             a radius enters the precision average (see the module docstring).
         chunk_size: queries per chunk (``None``: automatic).
         db_packed: whether ``db_codes`` is bit-packed.
+        workers: CPU threads running chunks in parallel (``None``: torch's thread count).
 
     Returns:
         (precision, recall): two (K + 1,) float64 tensors indexed by radius, values in [0, 1].
@@ -54,33 +58,37 @@ def precision_recall_curve(query_codes, db_codes, query_labels, db_labels, empty
     """
     if empty not in ("skip", "zero"):
         raise ValueError(f"empty must be 'skip' or 'zero', got {empty!r}")
-    problem = engine.prepare(query_codes, db_codes, query_labels, db_labels, db_packed)
-    n_db, k = problem.table.n, problem.bits
-    chunk = engine.auto_chunk_size(n_db, n_db, chunk_size)
-    block_rows = engine.block_rows_for(chunk)
-    dev = problem.queries.device
-    p_sum = torch.zeros(k + 1, dtype=torch.float64, device=dev)
-    p_cnt = torch.zeros(k + 1, dtype=torch.float64, device=dev)
-    r_sum = torch.zeros(k + 1, dtype=torch.float64, device=dev)
-    r_cnt = torch.zeros((), dtype=torch.float64, device=dev)
-    for start, stop in engine.query_chunks(problem.queries.shape[0], chunk):
-        n, r = engine.dense_group_counts(problem.chunk(start, stop), problem.q_words[start:stop],
-                                         problem.table, problem.db_words, block_rows)
+    args = (query_codes, db_codes, query_labels, db_labels, empty, chunk_size, db_packed)
+    return run(lambda pmap: _pr_curve(pmap, *args), device_of(query_codes), workers)
+
+
+def _pr_curve(pmap, query_codes, db_codes, query_labels, db_labels, empty, chunk_size, db_packed):
+    problem = problem_.prepare(query_codes, db_codes, query_labels, db_labels, db_packed)
+    n_db = problem.table.n
+    chunk = problem_.auto_chunk_size(n_db, n_db, chunk_size)
+    block_rows = problem_.block_rows_for(chunk)
+
+    def one_chunk(start: int, stop: int) -> Tensor:
+        """(4, K + 1): precision sum and count, recall sum and count of the chunk's queries."""
+        n, r = dense_group_counts(problem.chunk(start, stop), problem.q_words[start:stop], problem.table,
+                                  problem.db_words, block_rows)
         ret, hit = n.cumsum(1), r.cumsum(1)
         some = ret > 0
-        p_sum += torch.where(some, hit / ret.clamp(min=1.0), torch.zeros_like(hit)).sum(0)
-        p_cnt += some.sum(0) if empty == "skip" else float(stop - start)
+        p_sum = torch.where(some, hit / ret.clamp(min=1.0), torch.zeros_like(hit)).sum(0)
+        p_cnt = some.sum(0).to(torch.float64) if empty == "skip" else torch.full_like(p_sum, stop - start)
         total = r.sum(1, keepdim=True)
         has = total.squeeze(1) > 0
-        r_sum += (hit[has] / total[has]).sum(0)
-        r_cnt += has.sum()
+        r_sum = (hit[has] / total[has]).sum(0)
+        return torch.stack([p_sum, p_cnt, r_sum, torch.full_like(p_sum, float(has.sum()))])
+
+    parts = pmap(one_chunk, problem_.query_chunks(problem.num_queries, chunk))
+    p_sum, p_cnt, r_sum, r_cnt = torch.stack(parts).sum(0)
     precision = torch.where(p_cnt > 0, p_sum / p_cnt.clamp(min=1.0), torch.zeros_like(p_sum))
-    recall = r_sum / r_cnt.clamp(min=1.0)
-    return precision, recall
+    return precision, r_sum / r_cnt.clamp(min=1.0)
 
 
 def precision_at_n(query_codes, db_codes, query_labels, db_labels, n_values, ties: str = "stable",
-                   chunk_size=None, db_packed: bool = False) -> Tensor:
+                   chunk_size=None, db_packed: bool = False, workers=None) -> Tensor:
     """Mean precision of the first N items of the Hamming ranking, for each N in ``n_values``.
 
     Args:
@@ -90,34 +98,42 @@ def precision_at_n(query_codes, db_codes, query_labels, db_labels, n_values, tie
         ties: ``"stable"`` (ties by database index) or ``"expected"`` (mean over tie orders).
         chunk_size: queries per chunk (``None``: automatic).
         db_packed: whether ``db_codes`` is bit-packed.
+        workers: CPU threads running chunks in parallel (``None``: torch's thread count).
 
     Returns:
         (len(n_values),) float64 tensor: precision@N averaged over all queries.
     """
     if ties not in ("stable", "expected"):
         raise ValueError(f"ties must be 'stable' or 'expected', got {ties!r}")
-    problem = engine.prepare(query_codes, db_codes, query_labels, db_labels, db_packed)
+    args = (query_codes, db_codes, query_labels, db_labels, n_values, ties, chunk_size, db_packed)
+    return run(lambda pmap: _precision_at_n(pmap, *args), device_of(query_codes), workers)
+
+
+def _precision_at_n(pmap, query_codes, db_codes, query_labels, db_labels, n_values, ties, chunk_size,
+                    db_packed) -> Tensor:
+    problem = problem_.prepare(query_codes, db_codes, query_labels, db_labels, db_packed)
     n_db = problem.table.n
     values = _check_n_values(n_values, n_db)
     depth = max(values)
-    chunk = engine.auto_chunk_size(n_db, depth, chunk_size)
-    block_rows = engine.block_rows_for(chunk)
-    sample = engine.sample_rows(problem.table, depth)
-    dev = problem.queries.device
-    cut = torch.tensor(values, dtype=torch.int64, device=dev)
-    total = torch.zeros(len(values), dtype=torch.float64, device=dev)
-    for start, stop in engine.query_chunks(problem.queries.shape[0], chunk):
+    chunk = problem_.auto_chunk_size(n_db, depth, chunk_size)
+    block_rows = problem_.block_rows_for(chunk)
+    sample = sample_rows(problem.table, depth)
+    cut = torch.tensor(values, dtype=torch.int64, device=problem.queries.device)
+
+    def one_chunk(start: int, stop: int) -> Tensor:
+        """(len(n_values),) sum over the chunk's queries of precision@N."""
+        q_aug = problem.chunk(start, stop)
         q_words = problem.q_words[start:stop]
-        cand = engine.candidates(problem.chunk(start, stop), problem.table, depth, sample, block_rows)
         if ties == "stable":
-            items = engine.stable_topk_items(cand, depth)
-            words = problem.db_words.index_select(0, items.view(-1)).view(*items.shape, -1)
-            hits = relevant(q_words[:, None, :], words).to(torch.float64).cumsum(1)
-            total += (hits[:, cut - 1] / cut.to(torch.float64)).sum(0)
-        else:
-            rel = engine.candidate_relevance(cand, q_words, problem.db_words)
-            total += expected_precision_at(*engine.group_counts(cand, rel), values).sum(0)
-    return total / problem.queries.shape[0]
+            rel = stable_topk_relevance(q_aug, q_words, problem.table, problem.db_words, depth, sample,
+                                        block_rows)
+            hits = rel.to(torch.float64).cumsum(1)
+            return (hits[:, cut - 1] / cut.to(torch.float64)).sum(0)
+        counts = group_counts(q_aug, q_words, problem.table, problem.db_words, depth, sample, block_rows)
+        return expected_precision_at(*counts, values).sum(0)
+
+    parts = pmap(one_chunk, problem_.query_chunks(problem.num_queries, chunk))
+    return torch.stack(parts).sum(0) / problem.num_queries
 
 
 def _check_n_values(n_values, n_db: int) -> list[int]:

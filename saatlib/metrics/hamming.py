@@ -1,6 +1,6 @@
 """Hamming distance between binary codes in {-1, +1}^K.
 
-For codes b_q, b_i in {-1, +1}^K the paper (Sec. III) uses
+For codes b_q, b_i in {-1, +1}^K the paper and its released code use
 
     d_H(b_q, b_i) = (K - b_q . b_i) / 2,
 

@@ -27,7 +27,7 @@ t-MAP (targeted attacks): the same call with the *target* labels as
 ``query_labels``; relevance then means "shares a label with the target".
 
 Implementation: queries are processed in chunks and the database in blocks with
-bounded memory (see :mod:`._engine`); no Python loop runs per query and nothing
+bounded memory (see :mod:`._candidates`); no Python loop runs per query and nothing
 is sorted as floating point. The stable order comes from one integer sort of the
 candidate pairs by (query, distance) -- a stable sort keeps index order inside a
 group -- and only items within each query's top-k distance groups are candidates.
@@ -39,9 +39,12 @@ import logging
 import torch
 from torch import Tensor
 
-from . import _engine as engine
+from . import _problem as problem_
+from ._candidates import sample_rows
+from ._counts import dense_group_counts, group_counts
+from ._parallel import device_of, run
+from ._stable import stable_topk_relevance
 from ._validate import check_topk
-from .relevance import relevant
 from .tie_aware import expected_average_precision
 
 logger = logging.getLogger(__name__)
@@ -62,14 +65,14 @@ def ap_from_relevance(rel: Tensor) -> Tensor:
     """
     relf = rel.to(torch.float64)
     hits = relf.cumsum(1)
-    pos = torch.arange(1, rel.shape[1] + 1, dtype=torch.float64, device=rel.device)
-    total = (relf * hits / pos).sum(1)
-    found = relf.sum(1)
+    inv_pos = 1.0 / torch.arange(1, rel.shape[1] + 1, dtype=torch.float64, device=rel.device)
+    total = (hits * relf) @ inv_pos
+    found = hits[:, -1]
     return torch.where(found > 0, total / found.clamp(min=1.0), torch.zeros_like(total))
 
 
 def average_precision(query_codes, db_codes, query_labels, db_labels, topk=None, ties: str = "stable",
-                      chunk_size=None, db_packed: bool = False) -> Tensor:
+                      chunk_size=None, db_packed: bool = False, workers=None) -> Tensor:
     """Per-query AP@topk of Hamming ranking (see the module docstring for the definition).
 
     Args:
@@ -80,45 +83,59 @@ def average_precision(query_codes, db_codes, query_labels, db_labels, topk=None,
         db_labels: (N, C) multi-hot labels of the database.
         topk: list depth k (``None``: whole database; values above N mean N).
         ties: ``"stable"`` (index order) or ``"expected"`` (expectation over tie orders).
-        chunk_size: queries per chunk (``None``: automatic, about 2 M candidate pairs
-            per chunk; at most 256 queries).
+        chunk_size: queries per chunk (``None``: automatic, a power of two <= 128 sized
+            so that a chunk holds about 2 M candidate pairs).
         db_packed: whether ``db_codes`` is bit-packed (8x less memory than int8, 32x
             less than float32; blocks are unpacked on the fly).
+        workers: CPU threads running chunks in parallel (``None``: torch's thread
+            count; see :mod:`._parallel`). Ignored on other devices.
 
     Returns:
         (Q,) float64 tensor of AP values in [0, 1], on the queries' device.
+
+    Memory (bounded, independent of Q): per chunk in flight, 6 MB of score and mask
+    buffers plus about 50 bytes per candidate pair (~1.2 topk pairs per query for
+    spread-out codes; topk=None: N per query, so chunks shrink to ~2 M pairs), plus the
+    database in the compute dtype (2 (K+1) bytes per code, only one block of it when
+    packed) and 8 bytes of label mask per code; see :mod:`._candidates`. Measured peak
+    RSS increase of one CPU call at Q=2000, K=64, topk=5000: N=100,000: about 105 MB
+    with one worker, 165 MB with two; N=1,000,000 (two workers): 340 MB, 235 MB packed.
     """
     if ties not in TIES:
         raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
-    problem = engine.prepare(query_codes, db_codes, query_labels, db_labels, db_packed)
+    args = (query_codes, db_codes, query_labels, db_labels, topk, ties, chunk_size, db_packed)
+    return run(lambda pmap: _average_precision(pmap, *args), device_of(query_codes), workers)
+
+
+def _average_precision(pmap, query_codes, db_codes, query_labels, db_labels, topk, ties, chunk_size,
+                       db_packed) -> Tensor:
+    problem = problem_.prepare(query_codes, db_codes, query_labels, db_labels, db_packed)
     n = problem.table.n
     depth = check_topk(topk, n)
-    chunk = engine.auto_chunk_size(n, depth, chunk_size)
-    block_rows = engine.block_rows_for(chunk)
-    sample = engine.sample_rows(problem.table, depth)
-    out = torch.empty(problem.num_queries, dtype=torch.float64, device=problem.queries.device)
-    logger.debug("AP: Q=%d N=%d K=%d depth=%d ties=%s chunk=%d block=%d", len(out), n, problem.bits,
-                 depth, ties, chunk, block_rows)
-    for start, stop in engine.query_chunks(len(out), chunk):
-        q_t = problem.chunk(start, stop)
+    chunk = problem_.auto_chunk_size(n, depth, chunk_size)
+    block_rows = problem_.block_rows_for(chunk)
+    sample = sample_rows(problem.table, depth)
+    logger.debug("AP: Q=%d N=%d K=%d depth=%d ties=%s chunk=%d block=%d", problem.num_queries, n,
+                 problem.bits, depth, ties, chunk, block_rows)
+
+    def one_chunk(start: int, stop: int) -> Tensor:
+        q_aug = problem.chunk(start, stop)
         q_words = problem.q_words[start:stop]
-        if ties == "expected" and depth == n:
-            counts = engine.dense_group_counts(q_t, q_words, problem.table, problem.db_words, block_rows)
-            out[start:stop] = expected_average_precision(*counts, depth)
-            continue
-        cand = engine.candidates(q_t, problem.table, depth, sample, block_rows)
         if ties == "stable":
-            items = engine.stable_topk_items(cand, depth)
-            words = problem.db_words.index_select(0, items.view(-1)).view(*items.shape, -1)
-            out[start:stop] = ap_from_relevance(relevant(q_words[:, None, :], words))
+            rel = stable_topk_relevance(q_aug, q_words, problem.table, problem.db_words, depth, sample,
+                                        block_rows)
+            return ap_from_relevance(rel)
+        if depth == n:
+            counts = dense_group_counts(q_aug, q_words, problem.table, problem.db_words, block_rows)
         else:
-            rel = engine.candidate_relevance(cand, q_words, problem.db_words)
-            out[start:stop] = expected_average_precision(*engine.group_counts(cand, rel), depth)
-    return out
+            counts = group_counts(q_aug, q_words, problem.table, problem.db_words, depth, sample, block_rows)
+        return expected_average_precision(*counts, depth)
+
+    return torch.cat(pmap(one_chunk, problem_.query_chunks(problem.num_queries, chunk)))
 
 
 def mean_average_precision(query_codes, db_codes, query_labels, db_labels, topk=None, ties: str = "stable",
-                           chunk_size=None, db_packed: bool = False) -> float:
+                           chunk_size=None, db_packed: bool = False, workers=None) -> float:
     """MAP@topk of Hamming ranking: the mean of :func:`average_precision` over all queries.
 
     Same arguments as :func:`average_precision`. Queries with no relevant item in their
@@ -134,5 +151,5 @@ def mean_average_precision(query_codes, db_codes, query_labels, db_labels, topk=
         MAP as a Python float in [0, 1].
     """
     ap = average_precision(query_codes, db_codes, query_labels, db_labels, topk=topk, ties=ties,
-                           chunk_size=chunk_size, db_packed=db_packed)
+                           chunk_size=chunk_size, db_packed=db_packed, workers=workers)
     return float(ap.mean())

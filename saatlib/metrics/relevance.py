@@ -18,6 +18,7 @@ from ._validate import check_labels, check_same_device
 __all__ = ["label_words", "relevant", "relevance_matrix"]
 
 _BITS_PER_WORD = 32
+_ROWS = 1 << 16
 
 
 def label_words(labels: Tensor) -> Tensor:
@@ -25,14 +26,19 @@ def label_words(labels: Tensor) -> Tensor:
 
     Bit c of word w is set when ``labels[:, 32 * w + c] > 0``.
     """
-    n, c = labels.shape
+    c = labels.shape[1]
     words = (c + _BITS_PER_WORD - 1) // _BITS_PER_WORD
-    on = torch.zeros(n, words * _BITS_PER_WORD, dtype=torch.int64, device=labels.device)
-    on[:, :c] = (labels > 0).to(torch.int64)
-    weights = torch.ones(_BITS_PER_WORD, dtype=torch.int64, device=labels.device) << torch.arange(
-        _BITS_PER_WORD, device=labels.device
-    )
-    return (on.view(n, words, _BITS_PER_WORD) * weights).sum(2)
+    col = torch.arange(c, device=labels.device)
+    # (C, W) matrix of bit values: one matmul packs all words; sums of distinct powers
+    # of two below 2^32 are exact in float64.
+    weights = torch.zeros(c, words, dtype=torch.float64, device=labels.device)
+    # integer shifts, not pow(): CUDA's pow(2.0, 11.0) is not exactly 2048
+    weights[col, col // _BITS_PER_WORD] = (torch.ones_like(col) << (col % _BITS_PER_WORD)).to(torch.float64)
+    out = torch.empty(labels.shape[0], words, dtype=torch.int64, device=labels.device)
+    for start in range(0, labels.shape[0], _ROWS):  # row blocks: bounded temporary memory
+        rows = labels[start:start + _ROWS]
+        out[start:start + _ROWS] = ((rows > 0).to(torch.float64) @ weights).round().to(torch.int64)
+    return out
 
 
 def relevant(q_words: Tensor, db_words: Tensor) -> Tensor:

@@ -29,7 +29,8 @@ arranged group of k' items with m relevant, independent of the earlier groups, s
 
 S_full the expected sum of the whole groups v < t and S_b(m) the whole-group
 formula with (n, r) = (k', m). The m-sum runs over a padded grid shared by the
-queries of a chunk, with the pmf from ``lgamma`` (renormalised). When the list
+queries of a chunk; the pmf comes from the ratio of consecutive terms (a cumulative
+sum of logs, renormalised), which is cheaper and as accurate as ``lgamma``. When the list
 holds the whole database (k = N) the boundary group is complete, m = r_t, and
 the result is McSherry & Najork's tie-aware AP (ECIR 2008).
 
@@ -75,10 +76,6 @@ def _group_sum(c: Tensor, big_r: Tensor, n: Tensor, r: Tensor, h: Tensor) -> Ten
     return torch.where(n > 0, (r / safe_n) * ((big_r + 1.0) * a + slope * b), torch.zeros_like(n))
 
 
-def _log_choose(a: Tensor, b: Tensor) -> Tensor:
-    return torch.lgamma(a + 1.0) - torch.lgamma(b + 1.0) - torch.lgamma(a - b + 1.0)
-
-
 def expected_average_precision(n: Tensor, r: Tensor, depth: int) -> Tensor:
     """Expected AP@depth over random tie orders.
 
@@ -101,21 +98,41 @@ def expected_average_precision(n: Tensor, r: Tensor, depth: int) -> Tensor:
     s_full = torch.where(whole, _group_sum(c, big_r, n, r, h), torch.zeros_like(n)).sum(1)
 
     k_b = depth - c_t  # items of the boundary group inside the list, >= 1
-    lo = (k_b - (n_t - r_t)).clamp(min=0.0)
-    hi = torch.minimum(r_t, k_b)
-    m_max = int(hi.max().item()) if q else 0
-    m = torch.arange(m_max + 1, dtype=torch.float64, device=dev).unsqueeze(0)  # (1, G)
+    p, m = _hypergeometric(n_t, r_t, k_b)
     col = lambda x: x.unsqueeze(1)  # noqa: E731
-    valid = (m >= col(lo)) & (m <= col(hi))
-    m_c = torch.minimum(m, col(hi))  # keep lgamma arguments in range; masked below
-    logp = (_log_choose(col(r_t), m_c) + _log_choose(col(n_t - r_t), col(k_b) - m_c)
-            - _log_choose(col(n_t), col(k_b)))
-    logp = torch.where(valid, logp, torch.full_like(logp, float("-inf")))
-    p = torch.softmax(logp, dim=1)  # renormalised hypergeometric pmf
-    s_b = _group_sum(col(c_t).expand_as(p), col(big_r_t).expand_as(p), col(k_b).expand_as(p), m_c, h)
-    found = col(big_r_t) + m_c
+    # whole-group formula with (n, r) = (k_b, m); A and B depend on the query only
+    a_b = h[depth] - h[c_t.to(torch.int64)]
+    b_b = k_b - (c_t + 1.0) * a_b
+    slope = torch.where(k_b > 1, b_b / (k_b - 1.0).clamp(min=1.0), torch.zeros_like(b_b))
+    s_b = (m / col(k_b)) * (col((big_r_t + 1.0) * a_b) + (m - 1.0) * col(slope))
+    found = col(big_r_t) + m
     ap = torch.where(found > 0, (col(s_full) + s_b) / found.clamp(min=1.0), torch.zeros_like(p))
     return (p * ap).sum(1)
+
+
+def _hypergeometric(pop: Tensor, succ: Tensor, draws: Tensor) -> tuple[Tensor, Tensor]:
+    """Hypergeometric pmf of every query on a shared grid m = 0..max support.
+
+    Args:
+        pop, succ, draws: (Q,) float64 population, successes, draws (draws <= pop).
+
+    Returns:
+        (p, m): (Q, G) pmf (0 outside each support) and the (1, G) grid of m values.
+        Built from the ratio P(m+1)/P(m) = (s-m)(d-m) / ((m+1)(N-s-d+m+1)) by a
+        cumulative sum of logs (one log per entry), then normalised.
+    """
+    lo = (draws - (pop - succ)).clamp(min=0.0).unsqueeze(1)
+    hi = torch.minimum(succ, draws).unsqueeze(1)
+    g = int(hi.max().item()) + 1 if hi.numel() else 1
+    m = torch.arange(g, dtype=torch.float64, device=pop.device).unsqueeze(0)
+    col = lambda x: x.unsqueeze(1)  # noqa: E731
+    inside = (m >= lo) & (m < hi)  # where the ratio to the next m is defined and positive
+    num = (col(succ) - m) * (col(draws) - m)
+    den = (m + 1.0) * (col(pop - succ - draws) + m + 1.0)
+    step = torch.where(inside, torch.log(num.clamp(min=1.0) / den.clamp(min=1.0)), torch.zeros_like(num))
+    logp = step.cumsum(1) - step  # log P(m) - log P(lo) for lo <= m <= hi
+    logp = torch.where((m >= lo) & (m <= hi), logp, torch.full_like(logp, float("-inf")))
+    return torch.softmax(logp, dim=1), m
 
 
 def expected_precision_at(n: Tensor, r: Tensor, depths) -> Tensor:

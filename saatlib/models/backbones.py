@@ -20,7 +20,7 @@ from saatlib.models.pretrained import load_torchvision_model
 
 
 class SmallCNN(nn.Module):
-    """Three conv-BN-ReLU blocks, pooled to 2x2, then a 256-wide FC layer.
+    """Three conv-BN-ReLU blocks, pooled to 2x2, then a 256-wide FC + BatchNorm layer.
 
     Args:
         in_channels: image channels (1 for Fashion-MNIST).
@@ -42,7 +42,10 @@ class SmallCNN(nn.Module):
 
         self.features = nn.Sequential(block(in_channels, 32), block(32, 64), block(64, 128))
         self.pool = nn.AdaptiveAvgPool2d(2)
-        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(128 * 4, self.out_features), nn.ReLU(inplace=True))
+        # BatchNorm without a final ReLU: zero-centred features keep the hash
+        # bits balanced, so pairwise losses (DPSH, DPH) do not collapse every
+        # image onto one code when training from scratch
+        self.fc = nn.Sequential(nn.Flatten(), nn.Linear(128 * 4, self.out_features), nn.BatchNorm1d(self.out_features))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.pool(self.features(x)))

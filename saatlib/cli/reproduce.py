@@ -1,0 +1,62 @@
+"""``python -m saatlib reproduce``: the paper's Table I (and, on request, Table II) beside the paper's values."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from saatlib.cli.common import add_common
+from saatlib.hashing import method_names
+from saatlib.models import backbone_names
+from saatlib.pipeline import set_threads
+from saatlib.reproduce import reproduce
+from saatlib.store import RunStore
+
+HELP = ("train the DPH victims, run the Table I attacks (HAG, SDHA, SAAT; P2P, DHTA, THA, SAAT-targeted) and "
+        "write CSV and Markdown tables with the paper's values beside ours")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_common(p)
+    bits = next(a for a in p._actions if a.dest == "bits")  # several code lengths here
+    bits.nargs, bits.default, bits.help = "+", [16, 32, 48, 64], "code lengths K (Table I: 16 32 48 64)"
+    p.set_defaults(profile="paper")
+    p.add_argument("--out", default="results", help="folder for table1_<dataset>_<profile>.csv / .md")
+    p.add_argument("--hash-method", default="DPH", help=f"victim hashing method: {', '.join(method_names())}")
+    p.add_argument("--backbone", default=None, help=f"one of {backbone_names()} (default: the profile's)")
+    p.add_argument("--random-init", action="store_true",
+                   help="train from random weights when the backbone's ImageNet weights are missing")
+    p.add_argument("--epochs", type=int, default=None, help="training epochs (default: the profile's)")
+    p.add_argument("--batch-size", type=int, default=None, help="training batch size (default: the profile's)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (default: the profile's)")
+    p.add_argument("--image-size", type=int, default=None, help="image side (default: the dataset's, 224 crops "
+                                                                "for list-file datasets)")
+    p.add_argument("--num-train", type=int, default=None, help="training images (default: the profile's)")
+    p.add_argument("--attack-steps", type=int, default=None, help="iterations of every attack (default: the "
+                                                                  "profile's budgets)")
+    p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")
+    p.add_argument("--topk", type=int, default=-1, help="MAP@topk (default: the profile's)")
+    p.add_argument("--paper-dataset", default=None, help="the paper's dataset column to compare with "
+                                                         "(default: --dataset)")
+    p.add_argument("--defenses", nargs="*", default=[], metavar="DEFENSE",
+                   help="also fill Table II with these defenses (SAAT ATRDH, as the paper; needs saatlib.training)")
+
+
+def run(args: argparse.Namespace) -> int:
+    set_threads(args.threads)
+    result = reproduce(
+        args.dataset, args.bits, args.profile, args.out, args.data_dir, args.hash_method, args.seed,
+        args.random_init, args.paper_dataset, RunStore(args.runs_dir), args.device, not args.no_progress,
+        args.attack_steps, args.num_queries, args.topk, args.defenses, args.recompute,
+        backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        image_size=args.image_size, num_train=args.num_train,
+    )
+    if args.json:
+        json.dump(result, sys.stdout, default=float)
+        sys.stdout.write("\n")
+    else:
+        for path in result["files"]:
+            if path.endswith(".md"):
+                print(open(path, encoding="utf-8").read())
+        print("wrote " + ", ".join(result["files"]))
+    return 0

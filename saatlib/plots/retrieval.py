@@ -1,0 +1,188 @@
+"""Retrieval figures: precision-recall curves, MAP bars, retrieved examples, tie spread."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from saatlib.plots._common import IRRELEVANT, QUERY, RELEVANT, as_panels, new_figure, to_numpy
+from saatlib.plots.images import chars_per_line, label_text, line_height, show_image, wrap_caption
+
+
+def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming radius", height: float = 3.0):
+    """Precision against recall, one line per method, one panel per dataset.
+
+    Args:
+        curves: ``{method: (precision, recall)}`` for one panel, or
+            ``{dataset: {method: (precision, recall)}}`` for one panel each;
+            precision and recall are sequences indexed by Hamming radius 0..K
+            (:func:`saatlib.metrics.precision_recall_curve`).
+    """
+    panels = as_panels(curves)
+    fig = new_figure(height)
+    axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    for ax, (panel, lines) in zip(axes, panels.items()):
+        for name, (precision, recall) in lines.items():
+            p, r = to_numpy(precision), to_numpy(recall)
+            ax.plot(r, p, marker=".", ms=3, lw=1.2, label=name)
+        ax.set_xlabel("recall")
+        ax.set_xlim(0, 1.02)
+        ax.set_ylim(0, 1.02)
+        if panel:
+            ax.set_title(panel)
+        ax.legend(loc="lower left")
+    axes[0].set_ylabel("precision")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", height: float = 2.8,
+             annotate: bool = True):
+    """Grouped bars: one group per method, one bar per column (e.g. dataset).
+
+    Args:
+        table: a pandas DataFrame (rows: methods, columns: groups such as
+            datasets) or ``{column: {method: value}}``.
+    """
+    import pandas as pd
+
+    df = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
+    fig = new_figure(height)
+    ax = fig.subplots()
+    n_rows, n_cols = df.shape
+    width = 0.8 / max(n_cols, 1)
+    x = np.arange(n_rows)
+    for j, col in enumerate(df.columns):
+        vals = df[col].to_numpy(dtype=float)
+        bars = ax.bar(x + (j - (n_cols - 1) / 2) * width, vals, width=width * 0.95, label=str(col))
+        if annotate:
+            ax.bar_label(bars, labels=[f"{v:.2f}" for v in vals], fontsize=7, padding=1)
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(i) for i in df.index])
+    ax.set_xlabel(df.index.name or "method")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1.1)
+    if n_cols > 1:
+        ax.legend(loc="upper left", ncols=n_cols)
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_labels, distances=None,
+                   class_names: Sequence[str] | None = None, row_titles: Sequence[str] | None = None,
+                   title: str | None = None, width: float = 7.0):
+    """Queries and their top-k retrievals, one row per query.
+
+    The query (blue frame, its labels above) is followed by its k nearest
+    database items in Hamming ranking order, framed green when relevant
+    (sharing a label with the query) and red when not, with their Hamming
+    distance and labels underneath.
+
+    Args:
+        query_images: (Q, C, H, W) in [0, 1]; query_labels: (Q, L) multi-hot.
+        retrieved_images: (Q, k, C, H, W); retrieved_labels: (Q, k, L).
+        distances: (Q, k) Hamming distances, or None.
+        row_titles: Q strings shown left of each row (e.g. the method).
+    """
+    qi, ql = to_numpy(query_images), to_numpy(query_labels)
+    ri, rl = to_numpy(retrieved_images), to_numpy(retrieved_labels)
+    if ri.ndim != 5 or rl.ndim != 3 or ri.shape[:2] != rl.shape[:2] or len(qi) != len(ri):
+        raise ValueError("retrieved_images must be (Q, k, C, H, W) and retrieved_labels (Q, k, L), "
+                         f"got {ri.shape} and {rl.shape} for {len(qi)} queries")
+    d = None if distances is None else to_numpy(distances)
+    nq, k = rl.shape[:2]
+    relevant = (ql[:, None, :] * rl).sum(-1) > 0
+    ncols = k + 1
+    cell = width / (ncols + 0.3)
+    fs_top, fs_below = 6.5, 6.0
+    wrap_top, wrap_below = chars_per_line(cell * 1.05, fs_top), chars_per_line(cell * 1.05, fs_below)
+    tops = [wrap_caption("query\n" + label_text(ql[q], class_names), wrap_top) for q in range(nq)]
+    below = [[wrap_caption((f"d={int(d[q, j])}\n" if d is not None else "") + label_text(rl[q, j], class_names),
+                           wrap_below) for j in range(k)] for q in range(nq)]
+    n_top = max(t.count("\n") + 1 for t in tops)
+    n_below = max(b.count("\n") + 1 for row in below for b in row)
+    row = cell * 0.95 + n_top * line_height(fs_top) + n_below * line_height(fs_below) + 0.08
+    fig = new_figure(height=nq * row + 0.45, width=width)
+    grid = fig.add_gridspec(nq, ncols + 1, width_ratios=[0.3] + [1.0] * ncols)
+    for q in range(nq):
+        label_ax = fig.add_subplot(grid[q, 0])
+        label_ax.set_axis_off()
+        if row_titles is not None:
+            label_ax.text(0.5, 0.5, row_titles[q], rotation=90, ha="center", va="center", fontsize=8,
+                          transform=label_ax.transAxes)
+        ax = fig.add_subplot(grid[q, 1])
+        show_image(ax, qi[q], border=QUERY)
+        ax.set_title(tops[q], fontsize=fs_top, pad=2)
+        for j in range(k):
+            ax = fig.add_subplot(grid[q, j + 2])
+            show_image(ax, ri[q, j], border=RELEVANT if relevant[q, j] else IRRELEVANT)
+            ax.set_xlabel(below[q][j], fontsize=fs_below, labelpad=1)
+            if q == 0:
+                ax.set_title(f"#{j + 1}", fontsize=7, pad=2)
+    fig.suptitle((title + "\n" if title else "")
+                 + "frame: blue = query, green = relevant (shares a label), red = not relevant",
+                 fontsize=9)
+    return fig
+
+
+def tie_spread(stable_maps, expected: float, index_order: float | None = None, title: str | None = None,
+               xlabel: str = "MAP (stable order of a permuted database)", height: float = 2.4):
+    """How MAP moves with the order of tied items.
+
+    Args:
+        stable_maps: MAP values, each with ties broken by a different random
+            order (e.g. stable MAP of a randomly permuted database).
+        expected: the tie-aware MAP (expectation over all tie orders).
+        index_order: the stable MAP in the database's own index order.
+    """
+    vals = to_numpy(stable_maps).astype(float)
+    fig = new_figure(height)
+    ax = fig.subplots()
+    bins = min(20, max(5, len(vals) // 2))
+    ax.hist(vals, bins=bins, color="#9bb8d8", edgecolor="white", label=f"{len(vals)} random tie orders")
+    ax.axvline(expected, color="k", lw=1.5, label=f"tie-aware (expected) = {expected:.4f}")
+    if index_order is not None:
+        ax.axvline(index_order, color=IRRELEVANT, lw=1.2, ls="--", label=f"index order = {index_order:.4f}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("number of orders")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title(title or f"MAP ranges over [{vals.min():.4f}, {vals.max():.4f}] with the tie order")
+    return fig
+
+
+def code_neighbours(code, images, labels, distances, picked, class_names: Sequence[str] | None = None,
+                    title: str | None = None, width: float = 7.0):
+    """A code drawn as a strip of bits above its nearest database items.
+
+    Args:
+        code: (K,) code in {-1, 1} (e.g. the mainstay code of the picked labels).
+        images: (k, C, H, W) nearest database images; labels: (k, L); distances: (k,).
+        picked: (L,) multi-hot labels that define relevance (green / red frames).
+    """
+    from matplotlib.colors import ListedColormap
+
+    c = to_numpy(code).reshape(1, -1)
+    imgs, labs, d = to_numpy(images), to_numpy(labels), to_numpy(distances)
+    k = len(imgs)
+    relevant = (labs * to_numpy(picked)[None, :]).sum(-1) > 0
+    cell = width / max(k, 1)
+    captions = [wrap_caption(f"d={int(d[j])}\n" + label_text(labs[j], class_names), chars_per_line(cell, 6.0))
+                for j in range(k)]
+    lines = max((c.count("\n") + 1 for c in captions), default=1)
+    fig = new_figure(height=1.0 + cell + lines * line_height(6.0), width=width)
+    grid = fig.add_gridspec(2, max(k, 1), height_ratios=[0.35, cell * 0.95 + lines * line_height(6.0)])
+    ax = fig.add_subplot(grid[0, :])
+    ax.imshow(c > 0, cmap=ListedColormap(["#222222", "#f2f2f2"]), vmin=0, vmax=1, aspect="auto",
+              interpolation="nearest")
+    ax.set_yticks([])
+    ax.set_xticks(range(0, c.shape[1], 4))
+    ax.set_xlabel("bit (white = +1, black = -1)", fontsize=7, labelpad=1)
+    ax.grid(False)
+    ax.set_title(title or "code", fontsize=9)
+    for j in range(k):
+        ax = fig.add_subplot(grid[1, j])
+        show_image(ax, imgs[j], border=RELEVANT if relevant[j] else IRRELEVANT)
+        ax.set_xlabel(captions[j], fontsize=6, labelpad=1)
+    return fig

@@ -1,0 +1,187 @@
+"""The paper's Table I (attacks on DPH) in one call, beside the paper's values.
+
+:func:`reproduce` trains (or loads) the victim of every code length, runs the
+Table I attacks through :func:`saatlib.attack.run.run_attack` (every result
+cached in the run store) and writes ``table1_<dataset>_<profile>.csv`` and
+``.md`` with our MAP / t-MAP (%) next to the paper's (:mod:`saatlib.paper`).
+With ``defenses`` it also fills Table II through :mod:`saatlib.training`
+(:func:`table2_rows`), skipped with a logged note where that package is missing.
+
+Row sources: ``Original`` = MAP of the benign queries attacked (the SAAT run's
+``map_benign``); HAG, SDHA, SAAT = MAP of their adversarial queries; P2P, DHTA,
+THA, SAAT-targeted = t-MAP against the stored target labels. ProS-GAN (a
+generative attack) is not implemented: its row holds the paper's value only.
+"""
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+from saatlib import paper
+from saatlib.attack.run import CODES_KIND, run_attack
+from saatlib.models.backbones import IMAGENET_BACKBONES
+from saatlib.models.pretrained import PretrainedWeightsMissing, load_torchvision_model, weights_cache_path
+from saatlib.pipeline import get_hash_model, hashing_config, load_data
+from saatlib.store import RunStore
+
+log = logging.getLogger(__name__)
+
+#: Table I rows: (label, metric, attack name or None, targeted)
+TABLE1 = (("Original", "MAP", None, False), ("HAG", "MAP", "HAG", False), ("SDHA", "MAP", "SDHA", False),
+          ("SAAT", "MAP", "SAAT", False), ("P2P", "t-MAP", "P2P", True), ("DHTA", "t-MAP", "DHTA", True),
+          ("ProS-GAN", "t-MAP", None, True), ("THA", "t-MAP", "THA", True),
+          ("SAAT-targeted", "t-MAP", "SAAT", True))
+#: Table II columns (attacks on the defended model), ``Original`` = benign queries
+TABLE2_ATTACKS = ("Original", "HAG", "SDHA", "SAAT")
+#: CSV columns after the two row keys (method, metric) or (defense, attack)
+COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "num_queries", "topk", "seconds", "victim", "backbone",
+           "profile")
+
+
+def resolve_pretrained(backbone: str, random_init: bool = False) -> bool:
+    """Whether ImageNet weights of ``backbone`` are at hand (False for smallcnn).
+
+    Missing weights raise :class:`PretrainedWeightsMissing` (saying where to put
+    the file) unless ``random_init``: then False, with a warning, so the run
+    store records the model as randomly initialised.
+    """
+    if backbone not in IMAGENET_BACKBONES or Path(weights_cache_path(backbone)[1]).is_file():
+        return backbone in IMAGENET_BACKBONES
+    try:
+        load_torchvision_model(backbone, pretrained=True)
+        return True
+    except PretrainedWeightsMissing:
+        if not random_init:
+            raise
+        log.warning("no ImageNet weights for %s: training from random initialisation (--random-init)", backbone)
+        return False
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100.0 * value, 2)
+
+
+def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore, device="cpu",
+                progress: bool = False, steps: int | None = None, num_queries: int | None = -1,
+                topk: int | None = -1, recompute: bool = False) -> list[dict]:
+    """The Table I rows of the victim ``config`` (one code length)."""
+    common = {"dataset": config["dataset"], "bits": config["bits"], "victim": config["method"],
+              "backbone": config["train"]["backbone"], "profile": profile}
+    runs = {}
+    for label, metric, attack, targeted in TABLE1:
+        if attack is not None:
+            log.info("%s, %d bits: %s", config["dataset"], config["bits"], label)
+            runs[label] = run_attack(config, attack, targeted, profile, steps=steps, num_queries=num_queries,
+                                     topk=topk, store=store, device=device, progress=progress, recompute=recompute)
+    rows = []
+    for label, metric, attack, _ in TABLE1:
+        r = runs.get(label if label != "Original" else "SAAT")
+        ours = None if r is None else (r["map_benign"] if label == "Original" else r["map_adversarial"])
+        rows.append(dict(common, method=label, metric=metric, ours=_pct(ours),
+                         paper=paper.paper_value("attacks", method=label, dataset=paper_dataset, bits=config["bits"]),
+                         theory=None if r is None or label == "Original" else _pct(r["map_theory"]),
+                         num_queries=None if r is None else r["num_queries"], topk=None if r is None else r["topk"],
+                         seconds=None if r is None or label == "Original" else round(r["seconds"], 2)))
+    return rows
+
+
+def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store: RunStore, device="cpu",
+                progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
+                recompute: bool = False) -> list[dict]:
+    """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
+    under the Table II attacks, via :func:`saatlib.training.evaluate_defense`;
+    ``[]`` (with a logged note) when :mod:`saatlib.training` cannot be imported."""
+    try:
+        from saatlib.training import evaluate_defense
+    except ImportError as err:
+        log.warning("Table II skipped: saatlib.training (adversarial training) is not available (%s)", err)
+        return []
+    rows = []
+    for defense in defenses:
+        r = evaluate_defense(config, defense, profile, store, device, progress, recompute, num_queries, topk,
+                             attacks=TABLE2_ATTACKS[1:], check=False)
+        for attack in TABLE2_ATTACKS:
+            ours = r["map_benign"] if attack == "Original" else r["map_under_attack"][attack]
+            rows.append({"defense": r["defense"], "attack": attack, "dataset": config["dataset"],
+                         "bits": config["bits"], "ours": _pct(ours), "num_queries": r["num_queries"],
+                         "topk": r["topk"], "victim": config["method"], "backbone": config["train"]["backbone"],
+                         "profile": profile, "paper": paper.paper_value(
+                             "defenses", defense=r["defense"], attack=attack, dataset=paper_dataset,
+                             bits=config["bits"])})
+    return rows
+
+
+def _cell(v: float | None) -> str:
+    return "–" if v is None else f"{v:.2f}"
+
+
+def markdown_table(rows: list[dict], title: str, notes: list[str], keys=("method", "metric")) -> str:
+    """Rows (the two ``keys``) x columns (bits); each cell ``ours / paper`` in %."""
+    bits = sorted({r["bits"] for r in rows})
+    labels = list(dict.fromkeys((r[keys[0]], r[keys[1]]) for r in rows))
+    cells = {(r[keys[0]], r[keys[1]], r["bits"]): f"{_cell(r['ours'])} / {_cell(r['paper'])}" for r in rows}
+    lines = [f"# {title}", "", *[f"> {n}" for n in notes], "",
+             "| " + " | ".join([*(k.capitalize() for k in keys), *(f"{b} bits" for b in bits)]) + " |",
+             "|" + "---|" * (len(keys) + len(bits))]
+    for a, b in labels:
+        lines.append("| " + " | ".join([a, b, *(cells.get((a, b, n), "") for n in bits)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(rows: list[dict], out_dir: str | Path, stem: str, title: str, notes: list[str],
+                keys=("method", "metric")) -> tuple[Path, Path]:
+    """Write ``<stem>.csv`` (one line per cell: ``keys`` + :data:`COLUMNS`) and ``<stem>.md``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
+    columns = (*keys, *COLUMNS)
+    with csv_path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in columns} for r in rows)
+    md_path.write_text(markdown_table(rows, title, notes, keys), encoding="utf-8")
+    return csv_path, md_path
+
+
+def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_dir: str | Path = "results",
+              data_dir: str | None = None, hash_method: str = "DPH", seed: int = 0, random_init: bool = False,
+              paper_dataset: str | None = None, store: RunStore | None = None, device="cpu", progress: bool = False,
+              attack_steps: int | None = None, num_queries: int | None = -1, topk: int | None = -1,
+              defenses=(), recompute: bool = False, **overrides) -> dict:
+    """Train the victims, run Table I (and Table II for ``defenses``), write the tables.
+
+    ``overrides`` go to :func:`saatlib.pipeline.hashing_config` (``backbone``,
+    ``epochs``, ``batch_size``, ``image_size``, ``num_train``, ...);
+    ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
+    budget and evaluation (-1 / None: the profile's). ``paper_dataset`` picks the
+    paper's column to compare with (default: ``dataset``).
+    Returns ``{"table1": rows, "table2": rows, "files": [paths]}``.
+    """
+    store = store or RunStore()
+    paper_dataset = paper_dataset or dataset
+    base = hashing_config(dataset, hash_method, bits[0], profile, seed, data_dir, **overrides)
+    pretrained = resolve_pretrained(base["train"]["backbone"], random_init)
+    splits = load_data(base)
+    t1, t2 = [], []
+    for b in bits:
+        config = hashing_config(dataset, hash_method, b, profile, seed, data_dir, pretrained=pretrained, **overrides)
+        if recompute:
+            store.delete(CODES_KIND, {"model": config})
+        get_hash_model(config, splits, store, device, progress, recompute)
+        t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries, topk,
+                          recompute)
+        if defenses:
+            t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries, topk,
+                              recompute)
+    backbone = base["train"]["backbone"]
+    random = backbone in IMAGENET_BACKBONES and not pretrained
+    victim = f"{base['method']} + {backbone}{' (random init)' if random else ''}"
+    notes = [f"Ours: {dataset}, victim {victim}, profile '{profile}', seed {seed}. Cells: ours / paper "
+             f"({paper_dataset}), in %; – = not available.", *paper.citation("attacks")]
+    files = list(write_table(t1, out_dir, f"table1_{dataset}_{profile}", f"Table I: attacks on {dataset}", notes))
+    if t2:
+        notes2 = [notes[0].replace("Cells", "Rows: defense x attack. Cells"), *paper.citation("defenses")]
+        files += write_table(t2, out_dir, f"table2_{dataset}_{profile}", f"Table II: defenses on {dataset}", notes2,
+                             ("defense", "attack"))
+    return {"table1": t1, "table2": t2, "files": [str(p) for p in files]}

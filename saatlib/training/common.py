@@ -1,0 +1,282 @@
+"""What the three adversarial-training defenses share (reference section 4).
+
+- :class:`Defense`: the state of one defense run — the model, the code buffers
+  of the whole training set (``codes`` = U_ben in {-1, 1}, ``labels`` = Y), the
+  victim's own hash loss (:func:`saatlib.hashing.build_loss`, its pairwise
+  buffers initialised from the start model's codes as the released SAAT code
+  does), the inner PGD (:class:`saatlib.attack.engine.LinfPGD`), a seeded
+  generator for its random starts, and the optimiser(s). Subclasses implement
+  :meth:`Defense.train_step`.
+- :func:`adversarial_training`: the epoch loop — batches whose order depends on
+  (seed, epoch) only, a progress bar with the loss terms, one history record per
+  epoch, and an atomic checkpoint after every epoch; given an existing
+  checkpoint it continues from the last finished epoch and ends with the same
+  weights as an uninterrupted run (CPU; bit-for-bit).
+
+Learning-rate schedule: every defense multiplies its learning rate by 0.1 at
+1/2 and 3/4 of all optimiser steps (the released code's ``MultiStepLR`` over
+``epochs * len(train_loader)`` steps). Here it is a pure function of the global
+step, so a checkpoint needs no scheduler object. Milestones are rounded down to
+whole steps (the released code compares float milestones with the integer step
+counter, so a milestone that is not a whole number is silently never reached).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from saatlib.attack.engine import LinfPGD
+from saatlib.data import data_loader
+from saatlib.hashing import HashLoss, binarize, build_loss, encode
+from saatlib.training.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+
+log = logging.getLogger(__name__)
+
+#: hyper-parameters every defense has (the paper's inner maximisation)
+COMMON_DEFAULTS: dict[str, Any] = {
+    "eps": 8 / 255,          # l_inf budget of the inner PGD
+    "step_size": 2 / 255,    # PGD step
+    "steps": 7,              # PGD iterations
+    "random_start": True,    # uniform start in the eps-ball
+    "attack_mode": "eval",   # model mode during the inner PGD: "eval" (engine) or "train" (released code)
+    "batch_size": 32,
+    "milestones": [0.5, 0.75],  # lr x0.1 at these fractions of all steps
+    "lr_gamma": 0.1,
+}
+
+# callback(epoch, record) after each finished epoch (after its checkpoint is written)
+EpochCallback = Callable[[int, dict], None]
+
+
+def init_loss_buffers(loss_fn: HashLoss, codes: torch.Tensor, labels: torch.Tensor) -> None:
+    """Fill a pairwise hash loss's U, Y buffers with all training codes and labels
+    (the released ``adv_training.py`` does this before adversarial training), so
+    the benign hash loss sees all N items from the first step."""
+    if getattr(loss_fn, "uses_buffers", False):
+        with torch.no_grad():
+            loss_fn.U.copy_(codes.to(loss_fn.U))
+            loss_fn.Y.copy_(labels.to(loss_fn.Y))
+            loss_fn.seen.fill_(True)
+
+
+class _TrainModeView(torch.nn.Module):
+    """Calls ``model`` without letting the attack engine switch it to eval mode
+    (the model is kept as a plain attribute, not a registered submodule).
+    Used for ``attack_mode="train"``: the released code runs its inner PGD with
+    the model in train mode (BatchNorm batch statistics, dropout on)."""
+
+    def __init__(self, model: torch.nn.Module):
+        super().__init__()
+        object.__setattr__(self, "_inner", model)
+
+    def forward(self, x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+        return self._inner(x, alpha)
+
+
+def multistep_factor(step: int, total_steps: int, milestones, gamma: float) -> float:
+    """gamma ** (number of milestones, as fractions of ``total_steps``, reached by ``step``)."""
+    reached = sum(step >= int(m * total_steps) for m in milestones)
+    return gamma ** reached
+
+
+class Defense:
+    """One adversarial-training run of a defense on a hash model.
+
+    Args:
+        model: the start model (a trained :class:`saatlib.models.HashModel`,
+            on ``device``); trained in place.
+        train_set: the training ImageSet (labels (N, C)).
+        hash_method: the victim's hashing method (its loss is the benign term).
+        params: hyper-parameters: :data:`COMMON_DEFAULTS` plus the subclass's
+            ``defaults``, overridden by the caller's values.
+        seed: seeds the random starts (and any other draw of the defense).
+        device: torch device.
+        database_labels: (N_db, C) database labels (ATRDH draws targets from
+            their unique rows); optional for the other defenses.
+
+    Attributes:
+        codes: (N, K) U_ben, the signed codes of the whole training set by index.
+        labels: (N, C) Y, their labels.
+    """
+
+    name = "defense"
+    defaults: dict[str, Any] = {}
+
+    def __init__(self, model, train_set, hash_method: str, params: dict | None = None, seed: int = 0,
+                 device="cpu", database_labels: torch.Tensor | None = None):
+        self.params = self.resolve_params(params)
+        self.model, self.train_set, self.hash_method = model, train_set, hash_method
+        self.seed, self.device = int(seed), torch.device(device)
+        p = self.params
+        codes, labels = encode(model, train_set, device=device)
+        self.codes, self.labels = codes.to(self.device), labels.to(self.device)
+        self.loss_fn = build_loss(hash_method, len(train_set), model.bits, train_set.num_classes).to(self.device)
+        init_loss_buffers(self.loss_fn, self.codes, self.labels)
+        if p["attack_mode"] not in ("eval", "train"):
+            raise ValueError(f"attack_mode must be 'eval' or 'train', got {p['attack_mode']!r}")
+        self.pgd = LinfPGD(p["eps"], p["step_size"], p["steps"], p["random_start"], schedule=None)
+        self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
+        self.database_labels = database_labels
+        self.total_steps = 1
+        self.resumed_from_epoch = 0  # set by adversarial_training
+        self.setup()
+
+    @classmethod
+    def resolve_params(cls, params: dict | None) -> dict:
+        """Defaults (common, then the method's) overridden by ``params``; unknown keys are an error."""
+        out = dict(COMMON_DEFAULTS, **cls.defaults)
+        for key, value in (params or {}).items():
+            if key not in out:
+                raise ValueError(f"unknown {cls.name} hyper-parameter {key!r}; known: {sorted(out)}")
+            if value is not None:
+                out[key] = value
+        if not (isinstance(out["epochs"], int) and out["epochs"] >= 1):
+            raise ValueError(f"epochs must be a positive integer, got {out['epochs']!r}")
+        if not (isinstance(out["batch_size"], int) and out["batch_size"] >= 2):
+            raise ValueError(f"batch_size must be an integer >= 2, got {out['batch_size']!r}")
+        return out
+
+    # --- subclass hooks --------------------------------------------------------------
+    def setup(self) -> None:
+        """Build optimisers and any extra networks (called once by ``__init__``)."""
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """Named optimisers whose learning rates follow the step schedule."""
+        return {}
+
+    def train_step(self, x: torch.Tensor, y: torch.Tensor, idx: torch.Tensor, step: int) -> dict[str, torch.Tensor]:
+        """One minimax step on a batch; returns detached loss terms, ``loss`` among them."""
+        raise NotImplementedError
+
+    def extra_state(self) -> dict:
+        """Subclass state beyond the model, optimisers, buffers and generator."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        pass
+
+    # --- shared pieces ----------------------------------------------------------------
+    def attack_model(self):
+        """The model as the inner PGD should see it (eval mode via the engine, or train mode)."""
+        return _TrainModeView(self.model) if self.params["attack_mode"] == "train" else self.model
+
+    def perturb(self, x: torch.Tensor, objective) -> torch.Tensor:
+        """Inner maximisation: PGD descending ``objective(h_adv)`` from a random start."""
+        return self.pgd.perturb(self.attack_model(), x, objective, self.generator)
+
+    def set_lr(self, step: int) -> float:
+        factor = multistep_factor(step, self.total_steps, self.params["milestones"], self.params["lr_gamma"])
+        lr = self.params["lr"] * factor
+        for opt in self.optimizers().values():
+            for group in opt.param_groups:
+                group["lr"] = lr
+        return lr
+
+    def update_codes(self, h: torch.Tensor, idx: torch.Tensor) -> None:
+        """U_ben[idx] = sign(h_benign)."""
+        self.codes[idx] = binarize(h.detach())
+
+    def state_dict(self) -> dict:
+        return {
+            "model": self.model.state_dict(),
+            "optimizers": {k: v.state_dict() for k, v in self.optimizers().items()},
+            "codes": self.codes,
+            "labels": self.labels,
+            "loss_fn": self.loss_fn.state_dict(),
+            "generator": self.generator.get_state(),
+            "extra": self.extra_state(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        for k, opt in self.optimizers().items():
+            opt.load_state_dict(state["optimizers"][k])
+        self.codes.copy_(state["codes"].to(self.device))
+        self.labels.copy_(state["labels"].to(self.device))
+        self.loss_fn.load_state_dict(state["loss_fn"])
+        self.generator.set_state(state["generator"])
+        self.load_extra_state(state["extra"])
+
+
+def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path | None = None,
+                         progress: bool = True, callback: EpochCallback | None = None,
+                         postfix_every: int = 10) -> list[dict]:
+    """Run (or resume) the epochs of ``defense``; the model is trained in place.
+
+    Args:
+        defense: a :class:`Defense` (its params give epochs and batch size).
+        seed: seeds the batch order (a function of (seed, epoch) only) and the
+            global torch RNG inside the loop (dropout); the caller's global RNG
+            state is restored afterwards.
+        checkpoint: file of the per-epoch checkpoint; when it exists, training
+            resumes after its last finished epoch. None: no checkpoints.
+        progress: show a progress bar with the running loss terms.
+        callback: ``callback(epoch, record)`` after each finished epoch, once its
+            checkpoint is on disk (an exception there interrupts training
+            resumably; tests use it).
+    Returns:
+        history: one dict per epoch — ``epoch``, the mean ``loss`` and mean loss
+        terms over the epoch's steps, ``lr`` (at the epoch's last step) and
+        ``seconds`` (wall time of the epoch).
+    """
+    p = defense.params
+    epochs, batch_size = p["epochs"], p["batch_size"]
+    train_set, device, model = defense.train_set, defense.device, defense.model
+    steps_per_epoch = len(data_loader(train_set, batch_size, drop_last=True))
+    if steps_per_epoch == 0:
+        raise ValueError(f"batch_size {batch_size} exceeds the {len(train_set)} training items")
+    defense.total_steps = epochs * steps_per_epoch
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.manual_seed(seed)
+        history: list[dict] = []
+        start = 0
+        state = load_checkpoint(checkpoint) if checkpoint is not None else None
+        if state is not None:
+            defense.load_state_dict(state["defense"])
+            set_rng_state(state["rng"])
+            history, start = list(state["history"]), int(state["epoch"])
+            defense.resumed_from_epoch = start
+            log.info("%s: resuming after epoch %d of %d from %s", defense.name, start, epochs, checkpoint)
+        step = start * steps_per_epoch
+        model.train()
+        bar = tqdm(total=epochs * steps_per_epoch, initial=step, desc=defense.name, disable=not progress,
+                   leave=False)
+        try:
+            for epoch in range(start, epochs):
+                bar.set_description(f"{defense.name} epoch {epoch + 1}/{epochs}")
+                t0, n, sums = time.perf_counter(), 0, {}
+                lr = defense.params["lr"]
+                for x, y, idx in data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch,
+                                             drop_last=True):
+                    x, y, idx = x.to(device), y.to(device), idx.to(device)
+                    lr = defense.set_lr(step)
+                    terms = defense.train_step(x, y, idx, step)
+                    for k, v in terms.items():
+                        sums[k] = sums.get(k, 0.0) + v
+                    n, step = n + 1, step + 1
+                    bar.update(1)
+                    if progress and (n % postfix_every == 0 or n == steps_per_epoch):
+                        bar.set_postfix({k: f"{float(v) / n:.4f}" for k, v in sums.items()}, refresh=False)
+                record = {"epoch": epoch, **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
+                          "seconds": time.perf_counter() - t0}
+                bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
+                if bad:
+                    raise FloatingPointError(f"{defense.name}: non-finite loss terms {bad} in epoch {epoch}")
+                history.append(record)
+                log.info("%s epoch %d: %s", defense.name, epoch, record)
+                if checkpoint is not None:
+                    save_checkpoint(checkpoint, epoch=epoch + 1, step=step, defense=defense.state_dict(),
+                                    history=history, device=device)
+                if callback is not None:
+                    callback(epoch, record)
+        finally:
+            bar.close()
+    model.eval()
+    return history

@@ -1,0 +1,180 @@
+"""Robustness of a defended model: the Table II row (reference sections 4 and 5).
+
+:func:`evaluate_defense` measures, for a defended model (or the undefended one,
+method ``none``), the MAP of the benign queries and the MAP of adversarial
+queries under HAG, SDHA and SAAT (budgets from the profile, via
+:func:`saatlib.attack.registry.build_attack`), plus a *check* attack that no
+defense trains against, with a larger budget:
+
+:class:`RestartPGDAttack` — l_inf PGD (signed gradient, random start, the
+tanh-scale schedule a = 0.1 ... 1) descending mean(h_adv . b) with b = sign(f(x))
+the query's own benign code, i.e. maximising the Hamming distance to it, run
+from R random starts; per query it keeps the restart whose adversarial code is
+farthest (Hamming) from the benign code, a label-free proxy for the lowest MAP.
+The training attacks of SAAT and CgAT push away from a label centre with 7
+steps; ATRDH's pulls towards a target prototype. A defense that merely masks
+gradients (flat or saturated outputs near the benign images) tends to hold
+against its own short attack but fall under many steps from many starts; a
+robust one holds under both.
+
+The attack context (training and database codes) is re-encoded with the
+evaluated model itself. Every attack result is cached in the run store (kind
+``attack``, keyed by the model's config, the attack's hyper-parameters, the
+number of queries and topk; for ``none`` the key is the same as
+:func:`saatlib.attack.run.run_attack`'s, so the two share results).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
+from saatlib.attack.evaluate import evaluate_attack
+from saatlib.attack.registry import build_attack
+from saatlib.attack.run import ATTACK_KIND, CODES_KIND, context_from_codes, model_codes, query_batch
+from saatlib.hashing import binarize
+from saatlib.metrics import mean_average_precision
+from saatlib.pipeline import load_data
+from saatlib.profiles import get_profile
+from saatlib.store import RunStore
+from saatlib.training.run import defense_config, get_defended_model, model_key
+
+CHECK = "check"  # key of the check attack in ``map_under_attack``
+
+
+class RestartPGDAttack(Attack):
+    """PGD with random restarts away from the query's own benign code (see the module docstring).
+
+    Args:
+        eps: l_inf budget. step_size: per step. steps: iterations per restart.
+        restarts: random starts R; per query the restart with the largest
+            Hamming distance between its adversarial and benign codes is kept.
+        schedule: tanh scale by tenths of the run (None: a = 1).
+    """
+
+    name = "PGD-restarts"
+    paper = "check attack of this library: l_inf PGD with random restarts on the benign-code objective"
+    targeted = False
+
+    def __init__(self, eps: float = 8 / 255, steps: int = 200, step_size: float = 1 / 255, restarts: int = 3,
+                 schedule: Sequence[float] | None = SAAT_SCHEDULE):
+        if isinstance(restarts, bool) or int(restarts) != restarts or restarts < 1:
+            raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
+        self.eps, self.steps, self.step_size, self.restarts = float(eps), int(steps), float(step_size), int(restarts)
+        self.schedule = tuple(schedule) if schedule else None
+        self.engine = LinfPGD(eps, step_size, steps, random_start=True, schedule=self.schedule)
+
+    def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None):
+        with torch.no_grad():
+            was = model.training
+            model.eval()
+            benign = binarize(model(x.detach()))
+            model.train(was)
+        best, best_dist = x.detach().clone(), torch.full((x.shape[0],), -1.0, device=x.device)
+        for _ in range(self.restarts):
+            x_adv = self.engine.perturb(model, x, lambda h: (h * benign).mean(), generator)
+            with torch.no_grad():
+                model.eval()
+                dist = (binarize(model(x_adv)) != benign).sum(1).to(best_dist.dtype)
+                model.train(was)
+            better = dist > best_dist
+            best[better], best_dist = x_adv[better], torch.where(better, dist, best_dist)
+        return best
+
+
+def eval_settings(profile: str = "default") -> dict:
+    """The profile's defense-evaluation settings: ``num_queries``, ``attacks``, ``check``."""
+    section = get_profile(profile).get("defense", {}).get("eval", {})
+    attack_prof = get_profile(profile)["attack"]
+    return {"num_queries": section.get("num_queries", attack_prof["num_queries"]),
+            "attacks": list(section.get("attacks", ("HAG", "SDHA", "SAAT"))),
+            "check": dict(section.get("check", {}))}
+
+
+def build_check_attack(profile: str = "default", **overrides) -> RestartPGDAttack:
+    """The check attack with the profile's budget (eps: the profile's attack eps)."""
+    params = {"eps": get_profile(profile)["attack"]["eps"]["default"], **eval_settings(profile)["check"]}
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    return RestartPGDAttack(**params)
+
+
+def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "default",
+                     store: RunStore | None = None, device="cpu", progress: bool = True, recompute: bool = False,
+                     num_queries: int | None = -1, topk: int | None = -1, attacks: Sequence[str] | None = None,
+                     check: bool = True, recompute_model: bool = False, **overrides) -> dict:
+    """MAP of benign and attacked queries for ``hash_config``'s model defended by ``method``.
+
+    Args:
+        hash_config: the victim (start) model's config.
+        method: ``none``, ``SAAT``, ``ATRDH`` or ``CgAT``.
+        profile: defense settings, attack budgets and evaluation sizes.
+        num_queries, topk: -1 = the profile's (``defense.eval.num_queries``, ``eval.topk``).
+        attacks: non-targeted attacks to run (default: the profile's, HAG, SDHA, SAAT).
+        check: also run the check attack (:class:`RestartPGDAttack`).
+        recompute: recompute the attack results (not the model);
+        recompute_model: retrain the defended model too.
+        overrides: defense hyper-parameters (``epochs``, ``lambda``, ``mu``, ...).
+    Returns:
+        dict with ``defense``, ``dataset``, ``victim``, ``bits``, ``map_benign``,
+        ``map_under_attack`` (attack name -> MAP; the check attack under
+        ``"check"``), ``attacks`` (name -> full result of
+        :func:`saatlib.attack.evaluate.evaluate_attack` plus ``cached``),
+        ``train_seconds``, ``history``, ``params``, ``num_queries``, ``topk``.
+    """
+    store = store or RunStore()
+    settings = eval_settings(profile)
+    if num_queries == -1:
+        num_queries = settings["num_queries"]
+    if topk == -1:
+        topk = get_profile(profile)["eval"]["topk"]
+    names = list(attacks) if attacks is not None else settings["attacks"]
+    config = defense_config(hash_config, method, profile, **overrides)
+    key_model = model_key(config)
+    seed = hash_config["seed"]
+
+    if recompute_model:  # a retrained model invalidates its cached codes and attack results
+        store.delete(CODES_KIND, {"model": key_model})
+        recompute = True
+    splits = load_data(hash_config)
+    model, record = get_defended_model(hash_config, method, profile, store, device, progress, recompute_model,
+                                       splits, **overrides)
+    codes = model_codes(key_model, model, splits, store, device)  # re-encoded with the evaluated model
+    x, y = query_batch(splits, num_queries)
+    db, db_y = codes["db_codes"], codes["db_labels"]
+    nq = x.shape[0]
+    map_benign = mean_average_precision(codes["query_codes"][:nq], db, codes["query_labels"][:nq], db_y, topk=topk)
+
+    todo: list[tuple[str, Attack]] = [(n, build_attack(n, False, profile)) for n in names]
+    if check:
+        todo.append((CHECK, build_check_attack(profile)))
+    results = {}
+    for label, attack in todo:
+        key = {"model": key_model, "attack": dict(attack.config(), cls=type(attack).__name__),
+               "num_queries": num_queries, "topk": topk, "seed": seed}
+        if recompute:
+            store.delete(ATTACK_KIND, key)
+        if store.has(ATTACK_KIND, key):
+            results[label] = dict(store.load_result(ATTACK_KIND, key), cached=True)
+            continue
+        context = context_from_codes(codes, seed)
+        r = evaluate_attack(model, attack, x, y, context, None, topk, seed=seed, device=device, progress=progress)
+        store.save(ATTACK_KIND, key, result=r)
+        results[label] = dict(r, cached=False)
+    return {
+        "defense": config["method"],
+        "dataset": hash_config["dataset"],
+        "victim": hash_config["method"],
+        "bits": hash_config["bits"],
+        "profile": profile,
+        "map_benign": map_benign,
+        "map_under_attack": {label: r["map_adversarial"] for label, r in results.items()},
+        "attacks": results,
+        "check_attack": repr(todo[-1][1]) if check else None,
+        "train_seconds": record["train_seconds"],
+        "history": record["history"],
+        "params": config["params"],
+        "num_queries": nq,
+        "topk": topk,
+    }

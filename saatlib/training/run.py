@@ -1,0 +1,125 @@
+"""Defended models in the run store, and the profile resolution of defense settings.
+
+A *defense config* is ``{"version", "model": <hashing config>, "method",
+"params"}`` with ``params`` the fully resolved hyper-parameters (the method's
+paper defaults, overridden by the profile's ``defense`` section, then by the
+caller), so the run-store key changes whenever anything that shapes the
+defended model changes. Defended models are stored under kind ``"defense"``.
+
+Checkpoints: while a defense trains, ``<entry>/checkpoint.pt`` (the entry
+folder of its config, ``RunStore.path("defense", config)``) is rewritten
+atomically after every epoch; the entry becomes complete (``config.json``)
+only when training ends. Asking again for an interrupted run resumes from the
+checkpoint. Once the model and its result are stored the checkpoint is
+deleted (the final ``model.pt`` and ``result.json`` hold what it would say);
+``recompute=True`` deletes the whole entry, checkpoint included, so training
+starts from scratch.
+
+The profile's ``defense`` section::
+
+    {"common": {...},            # overrides of the PGD / batch settings of every defense
+     "SAAT": {...}, "ATRDH": {...}, "CgAT": {...},   # per-method overrides (epochs, lr, ...)
+     "eval": {"num_queries": ..., "attacks": [...], "check": {...}}}
+"""
+from __future__ import annotations
+
+import logging
+
+from saatlib.pipeline import get_hash_model, load_data
+from saatlib.profiles import get_profile
+from saatlib.store import RunStore
+from saatlib.training.atrdh import ATRDHDefense
+from saatlib.training.cgat import CgATDefense
+from saatlib.training.checkpoint import CHECKPOINT_NAME
+from saatlib.training.common import Defense, EpochCallback, adversarial_training
+from saatlib.training.saat import SAATDefense
+
+log = logging.getLogger(__name__)
+
+DEFENSE_VERSION = 1  # bump when a change to the defenses invalidates stored defended models
+DEFENSE_KIND = "defense"
+DEFENSES: dict[str, type[Defense]] = {"SAAT": SAATDefense, "ATRDH": ATRDHDefense, "CgAT": CgATDefense}
+METHODS = ("none", *DEFENSES)
+
+
+def canonical_defense(method: str) -> str:
+    """Canonical spelling of a defense name (``none``, ``SAAT``, ``ATRDH``, ``CgAT``)."""
+    for name in METHODS:
+        if name.lower() == str(method).lower():
+            return name
+    raise ValueError(f"unknown defense {method!r}; choose one of {list(METHODS)}")
+
+
+def defense_params(method: str, profile: str = "default", **overrides) -> dict:
+    """Resolved hyper-parameters of ``method``: paper defaults < profile < ``overrides``
+    (None values are ignored). ``{}`` for ``none``."""
+    method = canonical_defense(method)
+    if method == "none":
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if given:
+            raise ValueError(f"the undefended model ('none') takes no defense hyper-parameters, got {sorted(given)}")
+        return {}
+    section = get_profile(profile).get("defense", {})
+    params = dict(section.get("common", {}), **section.get(method, {}))
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    return DEFENSES[method].resolve_params(params)
+
+
+def defense_config(hash_config: dict, method: str = "SAAT", profile: str = "default", **overrides) -> dict:
+    """The run-store config of ``hash_config``'s model defended by ``method``."""
+    method = canonical_defense(method)
+    return {"version": DEFENSE_VERSION, "model": hash_config, "method": method,
+            "params": defense_params(method, profile, **overrides)}
+
+
+def model_key(config: dict) -> dict:
+    """The config that identifies the evaluated model: the hashing config for
+    ``none`` (so its cached codes and attacks are shared with ``saatlib.attack.run``),
+    else the defense config."""
+    return config["model"] if config["method"] == "none" else config
+
+
+def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "default",
+                       store: RunStore | None = None, device="cpu", progress: bool = True,
+                       recompute: bool = False, splits=None, callback: EpochCallback | None = None,
+                       **overrides):
+    """Load the defended model from the run store, or train (or resume) and store it.
+
+    Args:
+        hash_config: config of the start model (:func:`saatlib.pipeline.hashing_config`);
+            it is loaded or trained with :func:`saatlib.pipeline.get_hash_model`.
+        method: ``none`` (the undefended model itself), ``SAAT``, ``ATRDH`` or ``CgAT``.
+        profile: where the defense settings come from (its ``defense`` section).
+        overrides: hyper-parameters (``epochs``, ``lambda``, ``mu``, ``lr``, ``eps``, ...).
+        callback: ``callback(epoch, record)`` after every finished epoch (see
+            :func:`saatlib.training.common.adversarial_training`).
+    Returns:
+        (model in eval mode on ``device``, record) with record keys ``defense``,
+        ``config`` (the defense config), ``history`` (per-epoch loss terms),
+        ``train_seconds`` (0 for ``none``), ``resumed_from_epoch`` and ``cached``.
+    """
+    store = store or RunStore()
+    config = defense_config(hash_config, method, profile, **overrides)
+    splits = splits if splits is not None else load_data(hash_config)
+    if config["method"] == "none":
+        model, rec = get_hash_model(hash_config, splits, store, device, progress)
+        return model, {"defense": "none", "config": config, "history": [], "train_seconds": 0.0,
+                       "resumed_from_epoch": 0, "cached": rec["cached"]}
+    model, _ = get_hash_model(hash_config, splits, store, device, progress)
+    if recompute:
+        store.delete(DEFENSE_KIND, config)
+    if store.has(DEFENSE_KIND, config):
+        model.load_state_dict(store.load_state_dict(DEFENSE_KIND, config))
+        return model.to(device).eval(), dict(store.load_result(DEFENSE_KIND, config), config=config, cached=True)
+    cls = DEFENSES[config["method"]]
+    defense = cls(model, splits.train, hash_config["method"], config["params"], seed=hash_config["seed"],
+                  device=device, database_labels=splits.database.labels)
+    checkpoint = store.path(DEFENSE_KIND, config) / CHECKPOINT_NAME
+    history = adversarial_training(defense, seed=hash_config["seed"], checkpoint=checkpoint, progress=progress,
+                                   callback=callback)
+    record = {"defense": config["method"], "history": history,
+              "train_seconds": float(sum(r["seconds"] for r in history)),
+              "resumed_from_epoch": defense.resumed_from_epoch}
+    store.save(DEFENSE_KIND, config, state_dict=model.state_dict(), result=record)
+    checkpoint.unlink(missing_ok=True)
+    return model.eval(), dict(record, config=config, cached=False)

@@ -1,0 +1,209 @@
+"""saatlib.plots and saatlib.widgets on small synthetic data.
+
+Every plotting function returns a matplotlib Figure whose data panels carry
+axis labels (and image panels captions or titles); the widget builders draw
+a PNG and redraw quickly when a control changes.
+"""
+from __future__ import annotations
+
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from saatlib import plots  # noqa: E402
+from saatlib.book import HashRun, relevant_to, top_retrievals  # noqa: E402
+from saatlib.data import InMemoryImageSet, RetrievalSplits  # noqa: E402
+
+K, C = 16, 5
+NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Ankle boot"]
+
+
+def _codes(n: int, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randint(0, 2, (n, K), generator=g).float() * 2 - 1
+
+
+def _labels(n: int, seed: int = 0, multi: bool = False) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    y = torch.nn.functional.one_hot(torch.randint(0, C, (n,), generator=g), C).float()
+    if multi:
+        y = ((y + (torch.rand(n, C, generator=g) < 0.3).float()) > 0).float()
+    return y
+
+
+def _images(n: int, size: int = 12, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, 1, size, size, generator=g)
+
+
+def _data_axes(fig: Figure):
+    """Axes that show data (not images, colour bars or hidden label columns)."""
+    return [ax for ax in fig.axes if ax.axison and not ax.images and ax.get_label() != "<colorbar>"]
+
+
+def assert_labelled(fig) -> None:
+    assert isinstance(fig, Figure)
+    data = _data_axes(fig)
+    assert data, "no data panel"
+    for ax in data:
+        assert ax.get_xlabel(), f"panel {ax.get_title()!r} has no x label"
+    assert any(ax.get_ylabel() for ax in data), "no panel has a y label"
+    assert fig.get_suptitle() or any(ax.get_title() for ax in fig.axes), "no title"
+    fig.canvas.draw()  # renders without error
+
+
+def test_pr_curves_one_and_several_panels():
+    curves = {"A": ([0.9, 0.8, 0.5], [0.1, 0.5, 1.0]), "B": ([0.7, 0.6, 0.5], [0.2, 0.6, 1.0])}
+    assert_labelled(plots.pr_curves(curves))
+    fig = plots.pr_curves({"set 1": curves, "set 2": curves})
+    assert_labelled(fig)
+    assert len(_data_axes(fig)) == 2
+    assert {ax.get_title() for ax in _data_axes(fig)} == {"set 1", "set 2"}
+
+
+def test_map_bars_from_dict_and_dataframe():
+    import pandas as pd
+
+    table = {"fashion-mnist": {"DPH": 0.5, "CSQ": 0.7}, "mosaics": {"DPH": 0.6, "CSQ": 0.65}}
+    fig = plots.map_bars(table)
+    assert_labelled(fig)
+    assert len(fig.axes[0].patches) == 4
+    assert_labelled(plots.map_bars(pd.DataFrame(table), title="t"))
+
+
+def test_bit_balance_and_correlation():
+    codes = {"DPH": _codes(50, 1), "CSQ": _codes(50, 2)}
+    assert_labelled(plots.bit_balance(codes))
+    assert_labelled(plots.bit_balance(_codes(40)))
+    constant = _codes(30)
+    constant[:, 0] = 1.0  # a stuck bit must not break the correlation matrix
+    fig = plots.bit_correlation({"A": constant, "B": _codes(30, 3)})
+    assert all(ax.get_xlabel() == "bit" for ax in fig.axes if ax.get_label() != "<colorbar>")
+    fig.canvas.draw()
+
+
+def test_hamming_histogram_and_its_checks():
+    from saatlib.metrics import hamming_distance
+
+    q, db = _codes(6, 1), _codes(40, 2)
+    rel = _labels(6, 1) @ _labels(40, 2).T > 0
+    assert_labelled(plots.hamming_histogram(hamming_distance(q, db), rel, K))
+    with pytest.raises(ValueError):
+        plots.hamming_histogram(torch.zeros(3, dtype=torch.long), torch.zeros(4, dtype=torch.bool), K)
+
+
+def test_code_matrix_and_tie_spread_and_loss_curves():
+    fig = plots.code_matrix({"mainstay": _codes(C), "centre": _codes(C, 1)}, NAMES, title="codes")
+    assert_labelled_images = [ax for ax in fig.axes if ax.images]
+    assert len(assert_labelled_images) == 2 and all(ax.get_xlabel() == "bit" for ax in fig.axes)
+    assert fig.axes[0].get_ylabel() == "class"
+    assert_labelled(plots.tie_spread([0.50, 0.52, 0.51, 0.53, 0.49], 0.51, 0.50))
+    history = [{"loss": 1.0 / (e + 1)} for e in range(4)]
+    assert_labelled(plots.loss_curves({"DPH": history, "CSQ": history}))
+    assert_labelled(plots.loss_curves({"set 1": {"DPH": history}, "set 2": {"CSQ": history}}))
+
+
+def test_image_grid_captions_wrap():
+    captions = [plots.label_text(y, NAMES) for y in _labels(7, multi=True)]
+    fig = plots.image_grid(_images(7), captions, ncols=4, title="grid")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert len(shown) == 7 and fig.get_suptitle() == "grid"
+    assert all(ax.get_title() for ax in shown), "every image needs its caption"
+    long = plots.images.wrap_caption("Trouser+Sandal+Bag+Ankle boot", 12)
+    assert long.count("\n") >= 2 and long.replace("\n", "") == "Trouser+Sandal+Bag+Ankle boot"
+    with pytest.raises(ValueError):
+        plots.image_grid([])
+
+
+def test_label_text():
+    y = torch.tensor([1.0, 0, 0, 0, 1.0])
+    assert plots.label_text(y, NAMES) == "T-shirt+Boot"
+    assert plots.label_text(y, NAMES, short=False, sep=", ") == "T-shirt/top, Ankle boot"
+    assert plots.label_text(torch.zeros(5), NAMES) == "-"
+
+
+def test_retrieved_grid_marks_relevance():
+    q_lab, db_lab = _labels(2, 1, multi=True), _labels(30, 2, multi=True)
+    idx, dist = top_retrievals(_codes(2, 1), _codes(30, 2), k=5)
+    fig = plots.retrieved_grid(_images(2, seed=1), q_lab, _images(30, seed=2)[idx], db_lab[idx], dist, NAMES,
+                               row_titles=["a", "b"], title="examples")
+    images = [ax for ax in fig.axes if ax.images]
+    assert len(images) == 2 * 6
+    relevant = relevant_to(q_lab, db_lab[idx])
+    colours = [ax.spines["top"].get_edgecolor() for ax in images if ax.get_xlabel()]
+    green = matplotlib.colors.to_rgba(plots._common.RELEVANT)
+    assert sum(c == green for c in colours) == int(relevant.sum())
+    assert all(ax.get_xlabel().startswith("d=") for ax in images if ax.get_xlabel())
+    with pytest.raises(ValueError):
+        plots.retrieved_grid(_images(2), q_lab, _images(5), db_lab[:5])
+
+
+def test_top_retrievals_is_stable():
+    q = torch.ones(1, K)
+    db = torch.ones(6, K)
+    db[2, 0] = -1
+    idx, dist = top_retrievals(q, db, k=6)
+    assert idx.tolist() == [[0, 1, 3, 4, 5, 2]] and dist.tolist() == [[0, 0, 0, 0, 0, 1]]
+
+
+# --- widgets ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fake_run() -> HashRun:
+    """A HashRun over random images, labels and codes: no training needed."""
+    def imageset(n, seed):
+        return InMemoryImageSet(_images(n, seed=seed), _labels(n, seed, multi=True))
+
+    train, query, database = imageset(40, 1), imageset(8, 2), imageset(60, 3)
+    splits = RetrievalSplits("synthetic", train, query, database, num_classes=C, image_shape=(1, 12, 12),
+                             class_names=NAMES)
+    codes = {"train_codes": _codes(40, 1), "train_labels": train.labels, "query_codes": _codes(8, 2),
+             "query_labels": query.labels, "db_codes": _codes(60, 3), "db_labels": database.labels}
+    config = {"dataset": "synthetic", "method": "CSQ", "bits": K}
+    return HashRun(config, splits, None, codes, [], True)
+
+
+def test_query_browser_draws_and_updates(fake_run):
+    pytest.importorskip("ipywidgets")
+    from saatlib import widgets
+
+    box = widgets.query_browser({"CSQ": fake_run, "DPH": fake_run}, k=5)
+    method, query = box.controls
+    picture = box.children[-1]
+    first = picture.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    start = time.perf_counter()
+    query.value = 3
+    assert time.perf_counter() - start < 5.0
+    assert picture.value != first and "query 3" in box.children[1].value
+    method.value = "DPH"
+    assert "DPH" in box.children[1].value
+
+
+def test_label_picker_computes_mainstay_codes(fake_run):
+    pytest.importorskip("ipywidgets")
+    from saatlib import widgets
+    from saatlib.dmfl import mainstay_codes
+
+    box = widgets.label_picker(fake_run, k=5, initial_labels=(1,))
+    checkboxes, weighting = box.controls
+    c = fake_run.codes
+    expected = mainstay_codes(torch.eye(C)[1:2], c["train_codes"], c["train_labels"])[0]
+    assert torch.equal(box.state["code"], expected)
+    assert box.children[-1].value[:4] == b"\x89PNG"
+    checkboxes[3].value = True
+    y = torch.zeros(1, C)
+    y[0, [1, 3]] = 1
+    assert torch.equal(box.state["code"], mainstay_codes(y, c["train_codes"], c["train_labels"])[0])
+    weighting.value = "cosine"
+    assert torch.equal(box.state["code"],
+                       mainstay_codes(y, c["train_codes"], c["train_labels"], weighting="cosine")[0])
+    for b in checkboxes:
+        b.value = False
+    assert "Pick at least one label" in box.children[2].value

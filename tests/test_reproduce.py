@@ -1,0 +1,146 @@
+"""``python -m saatlib reproduce`` on a tiny generated list-file dataset: the
+Table I files hold our numbers beside the paper's; the Table II hook."""
+import csv
+import logging
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from saatlib import paper
+from saatlib.cli import main
+from saatlib.models.pretrained import weights_cache_path
+from saatlib.reproduce import TABLE1, resolve_pretrained, table2_rows
+from saatlib.store import RunStore
+
+BITS = (8, 16)
+IMPLEMENTED = [label for label, _, attack, _ in TABLE1 if attack is not None or label == "Original"]
+
+
+def make_listfile_dataset(root, n=64, size=16, seed=0):
+    """n RGB PNGs of 3 multi-label classes (class c brightens channel c), 'saat' lists:
+    8 queries, the other n - 8 as database, 40 of them for training."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 2, (n, 3))
+    labels[labels.sum(1) == 0, 0] = 1
+    (root / "images").mkdir(parents=True)
+    for i, y in enumerate(labels):
+        img = rng.integers(0, 60, (size, size, 3)) + 150 * y[None, None, :]
+        Image.fromarray(img.astype(np.uint8)).save(root / "images" / f"{i:03d}.png")
+    for split, idx in {"test": range(8), "database": range(8, n), "train": range(8, 48)}.items():
+        (root / f"{split}_img.txt").write_text("".join(f"images/{i:03d}.png\n" for i in idx))
+        (root / f"{split}_label.txt").write_text("".join(" ".join(map(str, labels[i])) + "\n" for i in idx))
+    return root
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    return make_listfile_dataset(tmp_path_factory.mktemp("tiny") / "NUS-WIDE")
+
+
+def smoke_args(dataset, runs, out):
+    return ["reproduce", "--dataset", "NUS-WIDE", "--data-dir", str(dataset), "--bits", *map(str, BITS),
+            "--profile", "smoke", "--backbone", "smallcnn", "--image-size", "16", "--epochs", "2",
+            "--batch-size", "8", "--attack-steps", "3", "--num-queries", "8", "--topk", "20",
+            "--runs-dir", str(runs), "--out", str(out), "--no-progress", "--threads", "1"]
+
+
+@pytest.fixture(autouse=True)
+def keep_threads():
+    threads = torch.get_num_threads()  # --threads 1 (no OpenMP contention on a shared CPU) is process-wide
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def table1(dataset, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("reproduce")
+    threads = torch.get_num_threads()
+    try:
+        assert main(smoke_args(dataset, tmp / "runs", tmp / "results")) == 0
+    finally:
+        torch.set_num_threads(threads)
+    return tmp
+
+
+@pytest.mark.slow
+def test_table1_files_hold_ours_beside_the_paper(table1):
+    csv_path, md_path = table1 / "results" / "table1_NUS-WIDE_smoke.csv", table1 / "results" / "table1_NUS-WIDE_smoke.md"
+    rows = list(csv.DictReader(csv_path.open()))
+    assert {(r["method"], int(r["bits"])) for r in rows} == {(t[0], b) for t in TABLE1 for b in BITS}
+    markdown = md_path.read_text()
+    assert "Yuan et al." in markdown and "| Method | Metric | 8 bits | 16 bits |" in markdown
+    for r in rows:
+        assert r["dataset"] == "NUS-WIDE" and r["victim"] == "DPH" and r["backbone"] == "smallcnn"
+        expected = paper.paper_value("attacks", method=r["method"], dataset="NUS-WIDE", bits=int(r["bits"]))
+        assert (r["paper"] == "") == (expected is None)  # the paper has no 8-bit column
+        if r["method"] in IMPLEMENTED:
+            ours = float(r["ours"])
+            assert 0.0 <= ours <= 100.0
+            cell = f"{ours:.2f} / {'–' if expected is None else f'{expected:.2f}'}"
+            assert cell in markdown
+        else:
+            assert r["ours"] == ""  # ProS-GAN: the paper's value only
+        if r["method"] != "Original" and r["method"] in IMPLEMENTED:
+            assert int(r["num_queries"]) == 8 and int(r["topk"]) == 20
+    saat16 = next(r for r in rows if r["method"] == "SAAT" and r["bits"] == "16")
+    assert float(saat16["paper"]) == 11.93 and 0.0 <= float(saat16["theory"]) <= 100.0
+
+
+@pytest.mark.slow
+def test_second_run_reuses_the_run_store(table1, dataset, capsys):
+    capsys.readouterr()
+    assert main(smoke_args(dataset, table1 / "runs", table1 / "again")) == 0
+    first, again = (list(csv.DictReader((table1 / d / "table1_NUS-WIDE_smoke.csv").open()))
+                    for d in ("results", "again"))
+    assert [r["ours"] for r in again] == [r["ours"] for r in first]
+    assert "| SAAT | MAP |" in capsys.readouterr().out  # the Markdown table is printed
+
+
+@pytest.mark.slow
+def test_table2_hook_runs_the_defenses(table1, dataset):
+    pytest.importorskip("saatlib.training")
+    from saatlib.pipeline import hashing_config
+
+    config = hashing_config("NUS-WIDE", "DPH", 16, "smoke", data_dir=str(dataset),
+                            backbone="smallcnn", epochs=2, batch_size=8, image_size=16, pretrained=False)
+    torch.set_num_threads(1)
+    rows = table2_rows(config, ["SAAT"], "smoke", "NUS-WIDE", RunStore(table1 / "runs"), num_queries=8, topk=20)
+    assert [r["attack"] for r in rows] == ["Original", "HAG", "SDHA", "SAAT"]
+    for r in rows:
+        assert 0.0 <= r["ours"] <= 100.0
+        assert r["paper"] == paper.paper_value("defenses", defense="SAAT", attack=r["attack"], dataset="NUS-WIDE",
+                                               bits=16)
+
+
+def test_table2_hook_skips_without_the_training_package(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "saatlib.training", None)  # import fails
+    with caplog.at_level(logging.WARNING, logger="saatlib.reproduce"):
+        assert table2_rows({}, ["SAAT"], "smoke", "NUS-WIDE", RunStore()) == []
+    assert "Table II skipped" in caplog.text
+
+
+def test_paper_profile_needs_imagenet_weights_unless_random_init(dataset, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))  # no cached weights (and no network in CI)
+    _, path = weights_cache_path("alexnet")
+    code = main(["reproduce", "--dataset", "NUS-WIDE", "--data-dir", str(dataset), "--bits", "16",
+                 "--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and path in err and "--random-init" in err
+    assert not (tmp_path / "out").exists()
+    assert resolve_pretrained("alexnet", random_init=True) is False
+    assert resolve_pretrained("smallcnn") is False
+
+
+def test_paper_tables_ship_with_the_package():
+    assert any("Yuan et al." in line for line in paper.citation("attacks"))
+    assert any("Table II" in line for line in paper.citation("defenses"))
+    attacks, defenses = paper.paper_table("attacks"), paper.paper_table("defenses")
+    assert len(attacks) == 9 * 3 * 4 and len(defenses) == 2 * 4 * 3 * 4
+    assert paper.paper_value("attacks", method="Original", dataset="MS-COCO", bits=64) == 56.64
+    assert paper.paper_value("defenses", defense="ATRDH", attack="SAAT", dataset="FLICKR-25K", bits=16) == 32.68
+    assert paper.paper_value("attacks", method="SAAT", dataset="CIFAR-10", bits=16) is None
+    with pytest.raises(ValueError, match="attacks"):
+        paper.paper_table("table3")

@@ -1,0 +1,162 @@
+"""Adversarial training (saatlib.training): resumable checkpoints, the SAAT minimax,
+evaluate_defense and the ``defend`` CLI, all on tiny smoke-profile data."""
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from saatlib.dmfl import mainstay_codes
+from saatlib.pipeline import get_hash_model, hashing_config, load_data
+from saatlib.store import RunStore
+from saatlib.training import (DEFENSE_KIND, centre_codes, defense_config, defense_params, evaluate_defense,
+                              get_defended_model)
+from saatlib.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from saatlib.training.common import multistep_factor
+
+# a 2-epoch defense of 3 steps per epoch, 2-step inner PGD
+TINY = dict(num_query=20, num_database=200, num_train=96)
+
+
+class Interrupt(Exception):
+    pass
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    store = RunStore(tmp_path_factory.mktemp("runs"))
+    cfg = hashing_config("fashion-mnist", "DPH", 16, "smoke", **TINY)
+    splits = load_data(cfg)
+    get_hash_model(cfg, splits, store, progress=False)
+    return store, cfg, splits
+
+
+@pytest.mark.parametrize("method", ["SAAT", "ATRDH", "CgAT"])
+def test_resume_after_interruption_gives_the_same_weights(tiny, method):
+    store, cfg, splits = tiny
+    full, rec = get_defended_model(cfg, method, "smoke", store, progress=False, splits=splits)
+    assert not rec["cached"] and len(rec["history"]) == 2
+    reference = {k: v.clone() for k, v in full.state_dict().items()}
+    dcfg = defense_config(cfg, method, "smoke")
+    entry = store.path(DEFENSE_KIND, dcfg)
+    assert not (entry / CHECKPOINT_NAME).exists()  # removed once the model is stored
+    store.delete(DEFENSE_KIND, dcfg)
+
+    def stop_after_first_epoch(epoch, record):
+        raise Interrupt
+
+    with pytest.raises(Interrupt):
+        get_defended_model(cfg, method, "smoke", store, progress=False, splits=splits, callback=stop_after_first_epoch)
+    assert not store.has(DEFENSE_KIND, dcfg)
+    ckpt = load_checkpoint(entry / CHECKPOINT_NAME)
+    assert ckpt["epoch"] == 1 and len(ckpt["history"]) == 1
+    torch.manual_seed(1234)  # the caller's RNG state must not matter
+    resumed, rec2 = get_defended_model(cfg, method, "smoke", store, progress=False, splits=splits)
+    assert rec2["resumed_from_epoch"] == 1 and not rec2["cached"]
+    state = resumed.state_dict()
+    assert state.keys() == reference.keys()
+    for k, v in reference.items():
+        assert torch.equal(state[k], v), k
+    strip = [{k: v for k, v in r.items() if k != "seconds"} for r in rec["history"]]
+    assert [{k: v for k, v in r.items() if k != "seconds"} for r in rec2["history"]] == strip
+    cached, rec3 = get_defended_model(cfg, method, "smoke", store, progress=False, splits=splits)
+    assert rec3["cached"] and all(torch.equal(cached.state_dict()[k], v) for k, v in reference.items())
+
+
+def test_saat_changes_the_model_and_reports_finite_terms(tiny):
+    store, cfg, splits = tiny
+    start, _ = get_hash_model(cfg, splits, store, progress=False)
+    model, rec = get_defended_model(cfg, "SAAT", "smoke", store, progress=False, splits=splits)
+    x = splits.query.batch(torch.arange(8))[0]
+    with torch.no_grad():
+        assert not torch.allclose(start(x), model(x))
+    for r in rec["history"]:
+        assert {"loss", "hash", "adv", "quant", "lr", "seconds"} <= r.keys()
+        assert all(math.isfinite(r[k]) for k in ("loss", "hash", "adv", "quant"))
+    assert -1 <= rec["history"][-1]["adv"] <= 1
+    assert rec["history"][-1]["lr"] < defense_params("SAAT", "smoke")["lr"]  # decayed at 1/2 and 3/4
+
+
+def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / CHECKPOINT_NAME
+    save_checkpoint(path, epoch=1, step=3, defense={"w": torch.ones(3)}, history=[{"epoch": 0, "loss": 1.0}])
+
+    def broken_save(obj, f, *args, **kwargs):
+        f.write(b"partial bytes")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        save_checkpoint(path, epoch=2, step=6, defense={"w": torch.zeros(3)}, history=[])
+    monkeypatch.undo()
+    assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT_NAME]  # no temporary file left
+    ckpt = load_checkpoint(path)
+    assert ckpt["epoch"] == 1 and torch.equal(ckpt["defense"]["w"], torch.ones(3))
+
+
+def test_centres_on_single_label_data_equal_the_mainstay_codes():
+    g = torch.Generator().manual_seed(0)
+    codes = torch.randint(0, 2, (60, 12), generator=g).float() * 2 - 1
+    labels = torch.nn.functional.one_hot(torch.randint(0, 5, (60,), generator=g), 5).float()
+    y = torch.eye(5)
+    assert torch.equal(centre_codes(y, codes, labels), mainstay_codes(y, codes, labels, "cosine"))
+
+
+def test_lr_schedule_and_params():
+    assert [multistep_factor(s, 8, [0.5, 0.75], 0.1) for s in (0, 3, 4, 5, 6, 7)] == pytest.approx(
+        [1, 1, 0.1, 0.1, 0.01, 0.01])
+    p = defense_params("SAAT", "paper", **{"lambda": 2.0, "mu": None})
+    assert p["lambda"] == 2.0 and p["mu"] == 1e-4 and p["epochs"] == 20 and p["batch_size"] == 32
+    assert defense_params("ATRDH", "paper")["epochs"] == 100 and defense_params("CgAT", "paper")["epochs"] == 30
+    with pytest.raises(ValueError, match="hyper-parameter"):
+        defense_params("ATRDH", "smoke", **{"lambda": 1.0})
+    with pytest.raises(ValueError, match="unknown defense"):
+        defense_params("FGSM-AT")
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """The CLI's own smoke config (default smoke sizes), victim trained once."""
+    store = RunStore(tmp_path_factory.mktemp("cli-runs"))
+    cfg = hashing_config("fashion-mnist", "DPH", 16, "smoke")
+    get_hash_model(cfg, store=store, progress=False)
+    return store, cfg
+
+
+def test_evaluate_undefended_model(smoke):
+    store, cfg = smoke
+    r = evaluate_defense(cfg, "none", "smoke", store, progress=False)
+    assert set(r["map_under_attack"]) == {"HAG", "SDHA", "SAAT", "check"}
+    assert 0 <= r["map_benign"] <= 1
+    for name, value in r["map_under_attack"].items():
+        assert 0 <= value <= r["map_benign"] + 0.02, name
+        assert r["attacks"][name]["perceptibility"]["linf"] <= 8 / 255 + 1e-6
+    again = evaluate_defense(cfg, "none", "smoke", store, progress=False)
+    assert all(a["cached"] for a in again["attacks"].values())
+    assert again["map_under_attack"] == r["map_under_attack"]
+
+
+def test_defend_cli_json(smoke):
+    store, _ = smoke
+    out = subprocess.run([sys.executable, "-m", "saatlib", "defend", "--profile", "smoke", "--bits", "16",
+                          "--method", "saat", "--epochs", "1", "--lambda", "1.5", "--attacks", "SAAT",
+                          "--no-check", "--threads", "1", "--json", "--no-progress", "--runs-dir", str(store.root)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    row = json.loads(out.stdout)
+    assert row["defense"] == "SAAT" and row["params"]["lambda"] == 1.5 and row["params"]["epochs"] == 1
+    assert 0 <= row["map_benign"] <= 1 and set(row["map_under_attack"]) == {"SAAT"}
+    assert 0 <= row["map_under_attack"]["SAAT"] <= 1 and row["train_seconds"] > 0
+    bad = subprocess.run([sys.executable, "-m", "saatlib", "defend", "--profile", "smoke", "--method", "nope",
+                          "--runs-dir", str(store.root)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "unknown defense" in bad.stderr
