@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from saatlib.attack import AttackContext, SAATAttack, mainstay_loss, tanh_scale
-from saatlib.attack.engine import SAAT_SCHEDULE
-from saatlib.models import build_model
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # saatlib without an install
+
+from saatlib.attack import AttackContext, SAATAttack, mainstay_loss, tanh_scale  # noqa: E402
+from saatlib.attack.engine import SAAT_SCHEDULE  # noqa: E402
+from saatlib.models import build_model  # noqa: E402
 
 
 def reference_attack(model, x, target, eps, step_size, steps, generator):

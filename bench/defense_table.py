@@ -8,18 +8,17 @@ attacked with HAG, SDHA, SAAT (the profile's budgets) and the check attack
 objective no defense trains on). Prints MAP (%) per defense and attack, the
 defense's training time, and two checks: does SAAT at least double the
 undefended model's MAP under the SAAT attack, and does SAAT beat ATRDH under
-every attack. The paper's 32-bit Table II rows are printed for reference when
-``--paper-csv`` exists. Everything is cached in the run store, so a second run
-only prints.
+every attack. The paper's Table II rows at the same code length are printed
+for reference (:mod:`saatlib.paper`). Everything is cached in the run store,
+so a second run only prints.
 
     python bench/defense_table.py [--profile default] [--datasets fashion-mnist,fashion-mnist-mosaics]
                                   [--methods none,ATRDH,CgAT,SAAT] [--bits 32] [--hash-method DPH]
-                                  [--threads 2] [--runs-dir DIR] [--json FILE] [--no-progress]
+                                  [--threads N] [--runs-dir DIR] [--json FILE] [--no-progress]
 """
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -29,24 +28,21 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from saatlib import paper  # noqa: E402
 from saatlib.pipeline import hashing_config  # noqa: E402
 from saatlib.profiles import profile_names  # noqa: E402
 from saatlib.store import RunStore  # noqa: E402
 from saatlib.training import CHECK, evaluate_defense  # noqa: E402
 
 COLUMNS = ("HAG", "SDHA", "SAAT", CHECK)
-PAPER_CSV = Path("/work/shared/paper-results/table2_defenses.csv")
 
 
-def paper_rows(path: Path, bits: int) -> list[str]:
+def paper_rows(bits: int) -> list[str]:
     """The paper's Table II rows at ``bits`` (MAP %), one line per defense and dataset."""
-    if not path.exists():
-        return []
     table: dict[tuple[str, str], dict[str, float]] = {}
-    with path.open() as f:
-        for row in csv.DictReader(line for line in f if not line.startswith("#")):
-            if int(row["bits"]) == bits:
-                table.setdefault((row["defense"], row["dataset"]), {})[row["attack"]] = float(row["value"])
+    for row in paper.paper_table("defenses"):
+        if row["bits"] == bits:
+            table.setdefault((row["defense"], row["dataset"]), {})[row["attack"]] = row["value"]
     lines = []
     for (defense, dataset), values in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         cells = "  ".join(f"{values.get(a, float('nan')):6.2f}" for a in ("Original", "HAG", "SDHA", "SAAT"))
@@ -66,7 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--runs-dir", default=None)
     p.add_argument("--json", default=None, help="also write all rows to this JSON file")
-    p.add_argument("--paper-csv", default=str(PAPER_CSV))
     p.add_argument("--no-progress", action="store_true")
     args = p.parse_args(argv)
     if args.threads:
@@ -90,11 +85,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{any_row['num_queries']} queries")
         if any_row.get("check_attack"):
             print(f"check = {any_row['check_attack']}")
-        print(f"{'defense':<8}{'Original':>9}" + "".join(f"{c:>8}" for c in COLUMNS) + f"{'train s':>9}  epochs")
+        print(f"{'defense':<8}{'Original':>9}" + "".join(f"{c:>8}" for c in COLUMNS)
+              + f"{'train s':>9}{'cpu s':>8}  epochs")
         for name, r in rows.items():
             cells = "".join(f"{100 * r['map_under_attack'].get(c, float('nan')):8.2f}" for c in COLUMNS)
             epochs = r["params"].get("epochs", "-")
-            print(f"{name:<8}{100 * r['map_benign']:9.2f}{cells}{r['train_seconds']:9.1f}  {epochs}")
+            cpu = sum(h.get("cpu_seconds", float("nan")) for h in r["history"])
+            print(f"{name:<8}{100 * r['map_benign']:9.2f}{cells}{r['train_seconds']:9.1f}{cpu:8.1f}  {epochs}")
+        print("(train s: wall time of the defense's epochs; cpu s: CPU time of the process over them, all threads)")
         if "none" in rows and "SAAT" in rows:
             base, saat = rows["none"]["map_under_attack"]["SAAT"], rows["SAAT"]["map_under_attack"]["SAAT"]
             print(f"check: SAAT-trained MAP under the SAAT attack {100 * saat:.2f} vs undefended {100 * base:.2f} "
@@ -105,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             lost = [c for c, w in wins.items() if not w]
             print("check: SAAT beats ATRDH under every attack" if not lost
                   else f"check: SAAT does not beat ATRDH under {', '.join(lost)}")
-    ref = paper_rows(Path(args.paper_csv), args.bits)
+    ref = paper_rows(args.bits)
     if ref:
         print(f"\npaper, Table II, {args.bits} bits (MAP %):  Original   HAG   SDHA   SAAT")
         print("\n".join(ref))

@@ -24,14 +24,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
 
-from saatlib.attack import AttackContext, SAATAttack
-from saatlib.data import InMemoryImageSet
-from saatlib.models import build_model
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # saatlib without an install
+
+from saatlib.attack import AttackContext, SAATAttack  # noqa: E402
+from saatlib.data import InMemoryImageSet  # noqa: E402
+from saatlib.models import build_model  # noqa: E402
 
 BITS, CLASSES = 32, 21
 MODES = (("fp32", False, None), ("bf16", False, torch.bfloat16),

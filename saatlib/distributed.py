@@ -28,6 +28,7 @@ Only the main rank (:func:`is_main`) should write files.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 from typing import Iterator
@@ -41,14 +42,28 @@ from saatlib.data.rng import derive_seed
 
 log = logging.getLogger(__name__)
 
+_SOLO = contextvars.ContextVar("saatlib_distributed_solo", default=False)
+
 
 def is_initialized() -> bool:
     return dist.is_available() and dist.is_initialized()
 
 
 def world_size() -> int:
-    """Processes in the default group (1 when not distributed)."""
-    return dist.get_world_size() if is_initialized() else 1
+    """Processes taking part in collectives: the default group's size (1 when not
+    distributed, and inside :func:`solo`)."""
+    return dist.get_world_size() if is_initialized() and not _SOLO.get() else 1
+
+
+@contextlib.contextmanager
+def solo() -> Iterator[None]:
+    """Run the block as a single process (no collectives, ``world_size() == 1``):
+    for work one rank does alone, e.g. the main rank's evaluation."""
+    token = _SOLO.set(True)
+    try:
+        yield
+    finally:
+        _SOLO.reset(token)
 
 
 def rank() -> int:
@@ -61,9 +76,9 @@ def is_main() -> bool:
 
 
 def local_device(device="cpu") -> torch.device:
-    """``device`` for this process: a bare ``cuda`` becomes ``cuda:$LOCAL_RANK``."""
+    """``device`` for this process: under torchrun a bare ``cuda`` becomes ``cuda:$LOCAL_RANK``."""
     device = torch.device(device)
-    if device.type == "cuda" and device.index is None:
+    if device.type == "cuda" and device.index is None and "LOCAL_RANK" in os.environ:
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
     return device
 

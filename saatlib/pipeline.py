@@ -44,6 +44,7 @@ def hashing_config(
     """
     prof = get_profile(profile)
     data, hp = prof["data"], prof["hashing"]
+    data.update(prof.get("dataset_overrides", {}).get(dataset, {}))
     for key, value in overrides.items():
         if value is None:
             continue

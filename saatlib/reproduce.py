@@ -18,7 +18,7 @@ import csv
 import logging
 from pathlib import Path
 
-from saatlib import paper
+from saatlib import distributed, paper
 from saatlib.attack.run import CODES_KIND, run_attack
 from saatlib.models.backbones import IMAGENET_BACKBONES
 from saatlib.models.pretrained import PretrainedWeightsMissing, load_torchvision_model, weights_cache_path
@@ -99,8 +99,9 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
         return []
     rows = []
     for defense in defenses:
-        r = evaluate_defense(config, defense, profile, store, device, progress, recompute, num_queries, topk,
-                             attacks=TABLE2_ATTACKS[1:], check=False)
+        r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
+                             recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS[1:],
+                             check=False)
         for attack in TABLE2_ATTACKS:
             ours = r["map_benign"] if attack == "Original" else r["map_under_attack"][attack]
             rows.append({"defense": r["defense"], "attack": attack, "dataset": config["dataset"],
@@ -155,7 +156,9 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     ``epochs``, ``batch_size``, ``image_size``, ``num_train``, ...);
     ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
     budget and evaluation (-1 / None: the profile's). ``paper_dataset`` picks the
-    paper's column to compare with (default: ``dataset``).
+    paper's column to compare with (default: ``dataset``). Under ``torchrun``
+    all ranks train the victims together, then the main rank alone attacks and
+    writes (the other ranks return empty tables).
     Returns ``{"table1": rows, "table2": rows, "files": [paths]}``.
     """
     store = store or RunStore()
@@ -163,20 +166,25 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     base = hashing_config(dataset, hash_method, bits[0], profile, seed, data_dir, **overrides)
     pretrained = resolve_pretrained(base["train"]["backbone"], random_init)
     splits = load_data(base)
-    t1, t2 = [], []
-    for b in bits:
-        config = hashing_config(dataset, hash_method, b, profile, seed, data_dir, pretrained=pretrained, **overrides)
-        if recompute:
+    configs = [hashing_config(dataset, hash_method, b, profile, seed, data_dir, pretrained=pretrained, **overrides)
+               for b in bits]
+    for config in configs:
+        if recompute and distributed.is_main():
             store.delete(CODES_KIND, {"model": config})
         get_hash_model(config, splits, store, device, progress, recompute)
-        t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries, topk,
-                          recompute)
-        if defenses:
-            t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries, topk,
-                              recompute)
+    if not distributed.is_main():
+        return {"table1": [], "table2": [], "files": []}
+    t1, t2 = [], []
+    with distributed.solo():
+        for config in configs:
+            t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
+                              topk, recompute)
+            if defenses:
+                t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
+                                  topk, recompute)
     backbone = base["train"]["backbone"]
-    random = backbone in IMAGENET_BACKBONES and not pretrained
-    victim = f"{base['method']} + {backbone}{' (random init)' if random else ''}"
+    random_weights = backbone in IMAGENET_BACKBONES and not pretrained
+    victim = f"{base['method']} + {backbone}{' (random init)' if random_weights else ''}"
     notes = [f"Ours: {dataset}, victim {victim}, profile '{profile}', seed {seed}. Cells: ours / paper "
              f"({paper_dataset}), in %; – = not available.", *paper.citation("attacks")]
     files = list(write_table(t1, out_dir, f"table1_{dataset}_{profile}", f"Table I: attacks on {dataset}", notes))

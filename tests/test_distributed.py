@@ -71,8 +71,8 @@ import sys
 from saatlib import distributed
 from saatlib.cli import main
 distributed.init_from_env()
-codes = [main(["train", "--profile", "smoke", "--method", m, "--bits", "16", "--epochs", "1", "--batch-size", "32", "--json",
-               "--no-progress", "--runs-dir", sys.argv[1]]) for m in sys.argv[2:]]
+codes = [main(["train", "--profile", "smoke", "--method", m, "--bits", "16", "--epochs", "1", "--batch-size", "32",
+               "--json", "--no-progress", "--runs-dir", sys.argv[1]]) for m in sys.argv[2:]]
 distributed.cleanup()
 sys.exit(max(codes))
 """

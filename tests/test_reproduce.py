@@ -67,7 +67,7 @@ def table1(dataset, tmp_path_factory):
 
 @pytest.mark.slow
 def test_table1_files_hold_ours_beside_the_paper(table1):
-    csv_path, md_path = table1 / "results" / "table1_NUS-WIDE_smoke.csv", table1 / "results" / "table1_NUS-WIDE_smoke.md"
+    csv_path, md_path = (table1 / "results" / f"table1_NUS-WIDE_smoke.{ext}" for ext in ("csv", "md"))
     rows = list(csv.DictReader(csv_path.open()))
     assert {(r["method"], int(r["bits"])) for r in rows} == {(t[0], b) for t in TABLE1 for b in BITS}
     markdown = md_path.read_text()

@@ -16,7 +16,6 @@ import logging
 import sys
 
 from saatlib import distributed
-
 from saatlib.cli import attack as _attack
 from saatlib.cli import defend as _defend
 from saatlib.cli import reproduce as _reproduce

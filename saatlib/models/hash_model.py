@@ -42,7 +42,8 @@ class HashModel(nn.Module):
         self.bits = bits
 
     def forward(self, x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
-        return torch.tanh(alpha * self.hash_layer(self.backbone(self.normalize(x))))
+        # float32 out even under bf16 autocast, so code buffers keep one dtype
+        return torch.tanh(alpha * self.hash_layer(self.backbone(self.normalize(x))).float())
 
 
 def build_model(

@@ -222,8 +222,10 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
             resumably; tests use it).
     Returns:
         history: one dict per epoch — ``epoch``, the mean ``loss`` and mean loss
-        terms over the epoch's steps, ``lr`` (at the epoch's last step) and
-        ``seconds`` (wall time of the epoch).
+        terms over the epoch's steps, ``lr`` (at the epoch's last step),
+        ``seconds`` (wall time of the epoch) and ``cpu_seconds`` (CPU time of
+        this process over the epoch, all threads; with one torch thread it
+        estimates the wall time on an otherwise idle machine).
     """
     p = defense.params
     epochs, batch_size = p["epochs"], p["batch_size"]
@@ -251,7 +253,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
         try:
             for epoch in range(start, epochs):
                 bar.set_description(f"{defense.name} epoch {epoch + 1}/{epochs}")
-                t0, n, sums = time.perf_counter(), 0, {}
+                t0, c0, n, sums = time.perf_counter(), time.process_time(), 0, {}
                 lr = defense.params["lr"]
                 for x, y, idx in data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch,
                                              drop_last=True):
@@ -265,7 +267,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                     if progress and (n % postfix_every == 0 or n == steps_per_epoch):
                         bar.set_postfix({k: f"{float(v) / n:.4f}" for k, v in sums.items()}, refresh=False)
                 record = {"epoch": epoch, **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
-                          "seconds": time.perf_counter() - t0}
+                          "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
                 bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
                 if bad:
                     raise FloatingPointError(f"{defense.name}: non-finite loss terms {bad} in epoch {epoch}")

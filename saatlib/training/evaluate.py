@@ -84,18 +84,22 @@ class RestartPGDAttack(Attack):
         return best
 
 
-def eval_settings(profile: str = "default") -> dict:
-    """The profile's defense-evaluation settings: ``num_queries``, ``attacks``, ``check``."""
-    section = get_profile(profile).get("defense", {}).get("eval", {})
-    attack_prof = get_profile(profile)["attack"]
-    return {"num_queries": section.get("num_queries", attack_prof["num_queries"]),
+def eval_settings(profile: str = "default", dataset: str | None = None) -> dict:
+    """The profile's defense-evaluation settings (``defense.eval``, updated by
+    ``defense.datasets.<dataset>.eval``): ``num_queries``, ``attacks``, ``check``."""
+    prof = get_profile(profile)
+    defense = prof.get("defense", {})
+    section = dict(defense.get("eval", {}))
+    if dataset is not None:
+        section.update(defense.get("datasets", {}).get(dataset, {}).get("eval", {}))
+    return {"num_queries": section.get("num_queries", prof["attack"]["num_queries"]),
             "attacks": list(section.get("attacks", ("HAG", "SDHA", "SAAT"))),
             "check": dict(section.get("check", {}))}
 
 
-def build_check_attack(profile: str = "default", **overrides) -> RestartPGDAttack:
+def build_check_attack(profile: str = "default", dataset: str | None = None, **overrides) -> RestartPGDAttack:
     """The check attack with the profile's budget (eps: the profile's attack eps)."""
-    params = {"eps": get_profile(profile)["attack"]["eps"]["default"], **eval_settings(profile)["check"]}
+    params = {"eps": get_profile(profile)["attack"]["eps"]["default"], **eval_settings(profile, dataset)["check"]}
     params.update({k: v for k, v in overrides.items() if v is not None})
     return RestartPGDAttack(**params)
 
@@ -110,7 +114,8 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
         hash_config: the victim (start) model's config.
         method: ``none``, ``SAAT``, ``ATRDH`` or ``CgAT``.
         profile: defense settings, attack budgets and evaluation sizes.
-        num_queries, topk: -1 = the profile's (``defense.eval.num_queries``, ``eval.topk``).
+        num_queries, topk: -1 = the profile's (``defense.eval.num_queries`` or its
+            per-dataset value, and ``eval.topk``).
         attacks: non-targeted attacks to run (default: the profile's, HAG, SDHA, SAAT).
         check: also run the check attack (:class:`RestartPGDAttack`).
         recompute: recompute the attack results (not the model);
@@ -124,7 +129,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
         ``train_seconds``, ``history``, ``params``, ``num_queries``, ``topk``.
     """
     store = store or RunStore()
-    settings = eval_settings(profile)
+    settings = eval_settings(profile, hash_config["dataset"])
     if num_queries == -1:
         num_queries = settings["num_queries"]
     if topk == -1:
@@ -148,7 +153,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
 
     todo: list[tuple[str, Attack]] = [(n, build_attack(n, False, profile)) for n in names]
     if check:
-        todo.append((CHECK, build_check_attack(profile)))
+        todo.append((CHECK, build_check_attack(profile, hash_config["dataset"])))
     results = {}
     for label, attack in todo:
         key = {"model": key_model, "attack": dict(attack.config(), cls=type(attack).__name__),

@@ -19,7 +19,12 @@ The profile's ``defense`` section::
 
     {"common": {...},            # overrides of the PGD / batch settings of every defense
      "SAAT": {...}, "ATRDH": {...}, "CgAT": {...},   # per-method overrides (epochs, lr, ...)
+     "datasets": {"<dataset>": {"common": {...}, "SAAT": {...}, ...}},  # per-dataset overrides of both
      "eval": {"num_queries": ..., "attacks": [...], "check": {...}}}
+
+Precedence, lowest first: the method's paper defaults, ``common``, the
+method's entry, the dataset's ``common``, the dataset's method entry, the
+caller's overrides.
 """
 from __future__ import annotations
 
@@ -50,9 +55,9 @@ def canonical_defense(method: str) -> str:
     raise ValueError(f"unknown defense {method!r}; choose one of {list(METHODS)}")
 
 
-def defense_params(method: str, profile: str = "default", **overrides) -> dict:
-    """Resolved hyper-parameters of ``method``: paper defaults < profile < ``overrides``
-    (None values are ignored). ``{}`` for ``none``."""
+def defense_params(method: str, profile: str = "default", dataset: str | None = None, **overrides) -> dict:
+    """Resolved hyper-parameters of ``method``: paper defaults < profile (and its
+    entry for ``dataset``) < ``overrides`` (None values are ignored). ``{}`` for ``none``."""
     method = canonical_defense(method)
     if method == "none":
         given = {k: v for k, v in overrides.items() if v is not None}
@@ -60,7 +65,11 @@ def defense_params(method: str, profile: str = "default", **overrides) -> dict:
             raise ValueError(f"the undefended model ('none') takes no defense hyper-parameters, got {sorted(given)}")
         return {}
     section = get_profile(profile).get("defense", {})
-    params = dict(section.get("common", {}), **section.get(method, {}))
+    per_dataset = section.get("datasets", {}).get(dataset, {}) if dataset is not None else {}
+    params: dict = {}
+    for level in (section, per_dataset):
+        params.update(level.get("common", {}))
+        params.update(level.get(method, {}))
     params.update({k: v for k, v in overrides.items() if v is not None})
     return DEFENSES[method].resolve_params(params)
 
@@ -69,7 +78,7 @@ def defense_config(hash_config: dict, method: str = "SAAT", profile: str = "defa
     """The run-store config of ``hash_config``'s model defended by ``method``."""
     method = canonical_defense(method)
     return {"version": DEFENSE_VERSION, "model": hash_config, "method": method,
-            "params": defense_params(method, profile, **overrides)}
+            "params": defense_params(method, profile, hash_config["dataset"], **overrides)}
 
 
 def model_key(config: dict) -> dict:

@@ -1,0 +1,322 @@
+"""Cached attack computations for the book's attack chapter, and an
+interactive attack explorer (ipywidgets).
+
+:func:`saatlib.attack.run.run_attack` caches an attack's *numbers* in the run
+store, but not its adversarial images. The book's attack chapter needs the
+images too (galleries, retrievals of an adversarial query, PR curves of the
+adversarial codes), so :func:`attack_examples` keeps them in the run store
+beside the numbers, keyed like ``run_attack``'s entry: a second call loads.
+
+:func:`explorer_grid` precomputes a small grid of budgets (eps) and iteration
+counts for a few queries; :func:`attack_explorer` then lets a reader move eps
+and iteration sliders and see the adversarial query, its amplified
+perturbation and its top-k retrievals before and after the attack. Every state
+is read from the grid, so a slider answers at once; the figure lives in an
+``ipywidgets.Image`` (PNG bytes), so the static HTML book shows the initial state.
+
+:func:`objective_ablation` compares SAAT's masked mainstay objective with
+variants (no mask, plain inner product) under the same engine (cached).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from saatlib.book import HashRun, relevant_to, top_retrievals
+from saatlib.store import RunStore
+from saatlib.widgets import _image_widget, figure_png, images_of
+
+EXAMPLES_KIND = "attack_examples"
+EXAMPLES_VERSION = 1
+
+
+def _resolve(profile: str, num_queries, topk):
+    from saatlib.profiles import get_profile
+
+    prof = get_profile(profile)
+    if num_queries == -1:
+        num_queries = prof["attack"]["num_queries"]
+    if topk == -1:
+        topk = prof["eval"]["topk"]
+    return num_queries, topk
+
+
+def examples_key(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
+                 eps: float | None = None, steps: int | None = None, rule: str | None = None,
+                 num_queries: int | None = -1, topk: int | None = -1) -> dict:
+    """The run-store key of :func:`attack_examples` (the key of ``run_attack``'s entry, plus a tag)."""
+    from saatlib.attack.registry import build_attack
+
+    num_queries, topk = _resolve(profile, num_queries, topk)
+    attack = build_attack(name, targeted, profile, eps, steps, rule)
+    return {"model": hash_config, "attack": dict(attack.config(), cls=type(attack).__name__),
+            "num_queries": num_queries, "topk": topk, "seed": hash_config["seed"],
+            "what": "adversarial_examples", "version": EXAMPLES_VERSION}
+
+
+def attack_examples(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
+                    eps: float | None = None, steps: int | None = None, rule: str | None = None,
+                    num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
+                    device="cpu", progress: bool = False, recompute: bool = False) -> dict:
+    """:func:`saatlib.attack.run.run_attack` with its adversarial images kept (cached).
+
+    The first call runs the attack through ``run_attack`` (which stores its
+    numbers as usual) and stores ``x_adv`` and the adversarial codes in the run
+    store; later calls load both.
+
+    Returns:
+        ``run_attack``'s dict (``map_benign``, ``map_adversarial``,
+        ``map_theory``, ``perceptibility``, ``seconds``, ...) plus ``x_adv``
+        (Q, C, H, W) and ``adv_codes`` (Q, K) CPU tensors for the first Q
+        queries, and ``cached``.
+    """
+    from saatlib.attack.run import run_attack
+
+    store = store or RunStore()
+    key = examples_key(hash_config, name, targeted, profile, eps, steps, rule, num_queries, topk)
+    if recompute:
+        store.delete(EXAMPLES_KIND, key)
+    if store.has(EXAMPLES_KIND, key):
+        return dict(store.load_result(EXAMPLES_KIND, key), cached=True, **store.load_tensors(EXAMPLES_KIND, key))
+    result = run_attack(hash_config, name, targeted, profile, eps, steps, rule, num_queries, topk, store, device,
+                        progress, recompute, return_examples=True)
+    tensors = {"x_adv": result.pop("x_adv"), "adv_codes": result.pop("adv_codes")}
+    result.pop("cached", None)
+    store.save(EXAMPLES_KIND, key, tensors=tensors, result=result)
+    return dict(result, cached=False, **tensors)
+
+
+#: SAAT's mainstay objective and two ablations, all to minimise (s = h_adv * b*, element-wise)
+ABLATIONS = {
+    "SAAT (mask s > -0.5)": "mask",
+    "no mask": "nomask",
+    "inner product": "linear",
+}
+
+
+def ablation_loss(h: torch.Tensor, target: torch.Tensor, variant: str) -> torch.Tensor:
+    """Non-targeted objective ``variant`` of the relaxed codes h and mainstay codes ``target`` (B, K).
+
+    ``"mask"``: SAAT's sum(w (s+2) s) / sum(w), w = [s > -0.5] (bits already
+    flipped past -0.5 leave the objective); ``"nomask"``: mean((s+2) s) over
+    all bits; ``"linear"``: mean(s), i.e. -mean(h . (-b*)), the plain
+    inner-product objective (P2P-style, towards -b*).
+    """
+    from saatlib.attack.saat import mainstay_loss
+
+    if variant == "mask":
+        return mainstay_loss(h, target, targeted=False)
+    s = h * target
+    if variant == "nomask":
+        return ((s + 2) * s).mean()
+    if variant == "linear":
+        return s.mean()
+    raise ValueError(f"unknown objective variant {variant!r}; choose one of {sorted(ABLATIONS.values())}")
+
+
+def objective_ablation(run: HashRun, profile: str = "default", num_queries: int | None = -1,
+                       topk: int | None = -1, variants: Sequence[str] = ("mask", "nomask", "linear"),
+                       eps: float | None = None, steps: int | None = None, store: RunStore | None = None,
+                       device="cpu", batch_size: int = 256) -> dict:
+    """Attack the first queries of ``run`` with SAAT's engine (budget of ``profile``)
+    and each objective ``variant`` (:func:`ablation_loss`); cached per variant.
+
+    Every variant starts from the same random start (generator seeded with the
+    run's seed, batches of ``batch_size`` as :func:`saatlib.attack.evaluate.attack_queries`),
+    so ``"mask"`` reproduces the SAAT attack of :func:`attack_examples` exactly.
+
+    Returns:
+        ``{variant: {"map": MAP of the adversarial codes, "to_antipode":
+        mean share of bits equal to -b*, "flipped": mean bits changed from
+        the benign code, "margin": mean over bits of h_adv * b* at the end
+        (a = 1), "seconds"}}``.
+    """
+    import time
+
+    from saatlib.attack.evaluate import codes_of
+    from saatlib.attack.registry import build_attack
+    from saatlib.attack.run import context_from_codes, query_batch
+    from saatlib.metrics import mean_average_precision
+
+    store = store or RunStore()
+    num_queries, topk = _resolve(profile, num_queries, topk)
+    attack = build_attack("SAAT", False, profile, eps, steps)
+    out = {}
+    for variant in variants:
+        key = {"model": run.config, "attack": dict(attack.config(), cls=type(attack).__name__),
+               "num_queries": num_queries, "topk": topk, "seed": run.config["seed"], "variant": variant,
+               "batch_size": batch_size, "what": "objective_ablation", "version": EXAMPLES_VERSION}
+
+        def compute(variant=variant) -> dict:
+            x, y = query_batch(run.splits, num_queries)
+            context = context_from_codes(run.codes, run.config["seed"]).to(device)
+            model = run.model.to(device)
+            g = torch.Generator(device=device).manual_seed(run.config["seed"])
+            t0 = time.perf_counter()
+            advs, margins = [], []
+            for s in range(0, x.shape[0], batch_size):
+                xb, yb = x[s:s + batch_size].to(device), y[s:s + batch_size].to(device)
+                target = attack.reference_codes(yb, context)
+                xa = attack.engine.perturb(model, xb, lambda h, t=target: ablation_loss(h, t, variant), g)
+                with torch.no_grad():
+                    margins.append((model(xa) * target).cpu())
+                advs.append(xa.cpu())
+            seconds = time.perf_counter() - t0
+            x_adv = torch.cat(advs)
+            adv = codes_of(model, x_adv, device=device)
+            benign = run.codes["query_codes"][: x.shape[0]]
+            ref = attack.reference_codes(y, context_from_codes(run.codes, run.config["seed"]))
+            return {
+                "map": mean_average_precision(adv, run.codes["db_codes"], y, run.codes["db_labels"], topk=topk),
+                "to_antipode": float((adv == -ref).float().mean()),
+                "flipped": float((adv != benign).float().sum(1).mean()),
+                "margin": float(torch.cat(margins).mean()),
+                "seconds": seconds,
+            }
+
+        out[variant] = store.cached_result(EXAMPLES_KIND, key, compute)
+    return out
+
+
+def explorer_grid(hash_config: dict, eps_255: Sequence[float], steps: Sequence[int], num_queries: int = 4,
+                  name: str = "SAAT", targeted: bool = False, profile: str = "default",
+                  store: RunStore | None = None, device="cpu") -> dict:
+    """Adversarial examples of the first ``num_queries`` queries for every (eps, steps) pair (cached).
+
+    Args:
+        eps_255: budgets in units of 1/255.
+        steps: iteration counts.
+    Returns:
+        ``{(eps_255, steps): {"x_adv": (n, C, H, W), "adv_codes": (n, K),
+        "linf": float, "seconds": float}}``.
+    """
+    grid = {}
+    for e in eps_255:
+        for s in steps:
+            r = attack_examples(hash_config, name, targeted, profile, eps=float(e) / 255, steps=int(s),
+                                num_queries=num_queries, store=store, device=device)
+            grid[float(e), int(s)] = {"x_adv": r["x_adv"], "adv_codes": r["adv_codes"],
+                                      "linf": r["perceptibility"]["linf"], "seconds": r["seconds"]}
+    return grid
+
+
+def explorer_state(run: HashRun, grid: dict, eps_255: float, steps: int, query: int, k: int = 10) -> dict:
+    """What the explorer shows for one setting: codes, retrievals and their relevance, before and after.
+
+    Returns:
+        dict with ``x`` and ``x_adv`` (C, H, W), ``benign_code`` and
+        ``adv_code`` (K,), ``flipped`` (bits that changed), and for ``benign``
+        and ``adversarial``: ``indices``, ``distances`` (k,), ``relevant`` (k,) bool.
+    """
+    entry = grid[float(eps_255), int(steps)]
+    c = run.codes
+    x = images_of(run.splits.query, [query])[0]
+    benign_code = c["query_codes"][query]
+    adv_code = entry["adv_codes"][query]
+    label = c["query_labels"][query:query + 1]
+    out = {"x": x, "x_adv": entry["x_adv"][query], "benign_code": benign_code, "adv_code": adv_code,
+           "flipped": int((benign_code != adv_code).sum()), "label": label[0]}
+    for name, code in (("benign", benign_code), ("adversarial", adv_code)):
+        idx, dist = top_retrievals(code[None], c["db_codes"], k)
+        out[name] = {"indices": idx[0], "distances": dist[0],
+                     "relevant": relevant_to(label, c["db_labels"][idx])[0]}
+    return out
+
+
+def explorer_figure(run: HashRun, state: dict, eps_255: float, steps: int, query: int,
+                    class_names: Sequence[str] | None = None, title: str | None = None):
+    """The explorer's picture: the query, its adversarial version and amplified
+    perturbation, and the top-k retrievals of both (two rows)."""
+    from saatlib.plots.attacks import retrieval_before_after
+
+    names = class_names or run.splits.class_names
+    rows = {}
+    for row, img, key in (("benign", state["x"], "benign"),
+                          (f"eps {eps_255:g}/255, {steps} it.", state["x_adv"], "adversarial")):
+        idx = state[key]["indices"]
+        rows[row] = (img, images_of(run.splits.database, idx), run.codes["db_labels"][idx], state[key]["distances"])
+    return retrieval_before_after(state["x"], state["label"], rows, names,
+                                  title=title or f"{run.label}: query {query}")
+
+
+def perturbation_strip(state: dict, eps_255: float, width: float = 3.2):
+    """Benign query, adversarial query and the perturbation (amplified so eps maps to +-0.5)."""
+    from saatlib.plots._common import new_figure
+    from saatlib.plots.attacks import amplified
+    from saatlib.plots.images import show_image
+
+    fig = new_figure(height=1.45, width=width)
+    axes = fig.subplots(1, 3)
+    delta = state["x_adv"] - state["x"]
+    factor = 0.5 / (eps_255 / 255) if eps_255 > 0 else 1.0
+    show_image(axes[0], state["x"], "benign")
+    show_image(axes[1], state["x_adv"], "adversarial")
+    show_image(axes[2], amplified(delta, factor), f"x_adv - x (x{factor:.0f})")
+    return fig
+
+
+def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = None, k: int = 10,
+                    initial: tuple[float, int] | None = None, attack_name: str = "SAAT",
+                    class_names: Sequence[str] | None = None):
+    """Sliders for eps and iterations (and a query picker) over a precomputed grid.
+
+    Args:
+        run: the attacked model's :class:`~saatlib.book.HashRun`.
+        grid: :func:`explorer_grid` of this model.
+        queries: query indices offered (default: every query the grid holds).
+        initial: (eps in units of 1/255, steps) shown first (default: the
+            largest eps not above 8/255 and the most iterations).
+    Returns:
+        an ``ipywidgets.VBox``; ``box.update()`` redraws, ``box.controls`` holds
+        the eps slider, the iteration slider and the query drop-down,
+        ``box.state`` the shown state (:func:`explorer_state`).
+    Raises:
+        ValueError: empty grid, or ``initial`` not in it.
+    """
+    import ipywidgets as w
+
+    if not grid:
+        raise ValueError("attack_explorer needs a non-empty grid (see explorer_grid)")
+    eps_values = sorted({e for e, _ in grid})
+    step_values = sorted({s for _, s in grid})
+    n_grid = int(next(iter(grid.values()))["adv_codes"].shape[0])
+    queries = list(range(n_grid)) if queries is None else [int(q) for q in queries]
+    if any(not 0 <= q < n_grid for q in queries):
+        raise ValueError(f"the grid holds queries 0..{n_grid - 1}, asked for {queries}")
+    if initial is None:
+        small = [e for e in eps_values if e <= 8] or eps_values
+        initial = (max(small), max(step_values))
+    initial = (float(initial[0]), int(initial[1]))
+    if initial not in grid:
+        raise ValueError(f"initial setting {initial} is not in the grid")
+    eps = w.SelectionSlider(options=[(f"{e:g}/255", e) for e in eps_values], value=initial[0],
+                            description="eps", continuous_update=False)
+    steps = w.SelectionSlider(options=[(str(s), s) for s in step_values], value=initial[1],
+                              description="iterations", continuous_update=False)
+    query = w.Dropdown(options=queries, value=queries[0], description="query")
+    strip, picture, caption = _image_widget(), _image_widget(), w.HTML()
+    strip.layout.max_width = "360px"
+    state: dict = {}
+
+    def update(*_):
+        e, s, q = float(eps.value), int(steps.value), int(query.value)
+        st = explorer_state(run, grid, e, s, q, k)
+        strip.value = figure_png(perturbation_strip(st, e))
+        picture.value = figure_png(explorer_figure(run, st, e, s, q, class_names,
+                                                   title=f"{attack_name} on {run.label}: query {q}"))
+        before = int(st["benign"]["relevant"].sum())
+        after = int(st["adversarial"]["relevant"].sum())
+        linf = float((st["x_adv"] - st["x"]).abs().max())
+        caption.value = (f"<b>{attack_name}</b>, eps {e:g}/255, {s} iterations: {st['flipped']} of "
+                         f"{st['benign_code'].numel()} bits flipped (l<sub>inf</sub> = {linf * 255:.1f}/255); "
+                         f"relevant in the top {k}: {before} before, <b>{after}</b> after")
+        state.clear()
+        state.update(st, eps=e, steps=s, query=q)
+
+    for control in (eps, steps, query):
+        control.observe(update, names="value")
+    update()
+    box = w.VBox([w.HBox([eps, steps, query]), caption, strip, picture])
+    box.update, box.controls, box.state = update, (eps, steps, query), state
+    return box
