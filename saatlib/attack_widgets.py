@@ -4,8 +4,9 @@ interactive attack explorer (ipywidgets).
 :func:`saatlib.attack.run.run_attack` caches an attack's *numbers* in the run
 store, but not its adversarial images. The book's attack chapter needs the
 images too (galleries, retrievals of an adversarial query, PR curves of the
-adversarial codes), so :func:`attack_examples` keeps them in the run store
-beside the numbers, keyed like ``run_attack``'s entry: a second call loads.
+adversarial codes), so :func:`cached_attack` keeps them in the run store
+beside the numbers, which it stores under ``run_attack``'s own key: a second
+call, or a later ``run_attack``, loads.
 
 :func:`explorer_grid` precomputes a small grid of budgets (eps) and iteration
 counts for a few queries; :func:`attack_explorer` then lets a reader move eps
@@ -28,6 +29,7 @@ from saatlib.store import RunStore
 from saatlib.widgets import _image_widget, figure_png, images_of
 
 EXAMPLES_KIND = "attack_examples"
+ABLATION_KIND = "attack_ablation"
 EXAMPLES_VERSION = 1
 
 
@@ -42,49 +44,63 @@ def _resolve(profile: str, num_queries, topk):
     return num_queries, topk
 
 
-def examples_key(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
-                 eps: float | None = None, steps: int | None = None, rule: str | None = None,
-                 num_queries: int | None = -1, topk: int | None = -1) -> dict:
-    """The run-store key of :func:`attack_examples` (the key of ``run_attack``'s entry, plus a tag)."""
-    from saatlib.attack.registry import build_attack
-
-    num_queries, topk = _resolve(profile, num_queries, topk)
-    attack = build_attack(name, targeted, profile, eps, steps, rule)
+def attack_key(hash_config: dict, attack, num_queries: int | None, topk: int | None) -> dict:
+    """The run-store key of an attack run: the one :func:`saatlib.attack.run.run_attack` uses."""
     return {"model": hash_config, "attack": dict(attack.config(), cls=type(attack).__name__),
-            "num_queries": num_queries, "topk": topk, "seed": hash_config["seed"],
-            "what": "adversarial_examples", "version": EXAMPLES_VERSION}
+            "num_queries": num_queries, "topk": topk, "seed": hash_config["seed"]}
 
 
-def attack_examples(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
-                    eps: float | None = None, steps: int | None = None, rule: str | None = None,
-                    num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
-                    device="cpu", progress: bool = False, recompute: bool = False) -> dict:
-    """:func:`saatlib.attack.run.run_attack` with its adversarial images kept (cached).
+def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str = "default",
+                  eps: float | None = None, steps: int | None = None, rule: str | None = None,
+                  num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
+                  device="cpu", examples: bool = True, progress: bool = False, recompute: bool = False) -> dict:
+    """:func:`saatlib.attack.run.run_attack` on an already loaded run, optionally keeping the images.
 
-    The first call runs the attack through ``run_attack`` (which stores its
-    numbers as usual) and stores ``x_adv`` and the adversarial codes in the run
-    store; later calls load both.
+    Computes exactly what ``run_attack`` computes (same queries, targets,
+    seed and measurements) and stores its numbers under ``run_attack``'s key,
+    so either function finds the other's result. With ``examples`` the
+    adversarial images and codes are stored too (kind ``attack_examples``).
+    Working on the loaded :class:`~saatlib.book.HashRun` saves reloading the
+    data and model for every attack.
 
     Returns:
         ``run_attack``'s dict (``map_benign``, ``map_adversarial``,
-        ``map_theory``, ``perceptibility``, ``seconds``, ...) plus ``x_adv``
-        (Q, C, H, W) and ``adv_codes`` (Q, K) CPU tensors for the first Q
-        queries, and ``cached``.
+        ``map_theory``, ``perceptibility``, ``seconds``, ...) and ``cached``;
+        with ``examples`` also ``x_adv`` (Q, C, H, W) and ``adv_codes`` (Q, K),
+        CPU tensors for the first Q queries.
     """
-    from saatlib.attack.run import run_attack
+    from saatlib.attack.evaluate import evaluate_attack
+    from saatlib.attack.registry import build_attack
+    from saatlib.attack.run import ATTACK_KIND, context_from_codes, query_batch
+    from saatlib.attack.targets import target_labels_for
 
     store = store or RunStore()
-    key = examples_key(hash_config, name, targeted, profile, eps, steps, rule, num_queries, topk)
+    num_queries, topk = _resolve(profile, num_queries, topk)
+    attack = build_attack(name, targeted, profile, eps, steps, rule)
+    key = attack_key(run.config, attack, num_queries, topk)
+    ex_key = dict(key, what="adversarial_examples", version=EXAMPLES_VERSION)
     if recompute:
-        store.delete(EXAMPLES_KIND, key)
-    if store.has(EXAMPLES_KIND, key):
-        return dict(store.load_result(EXAMPLES_KIND, key), cached=True, **store.load_tensors(EXAMPLES_KIND, key))
-    result = run_attack(hash_config, name, targeted, profile, eps, steps, rule, num_queries, topk, store, device,
-                        progress, recompute, return_examples=True)
-    tensors = {"x_adv": result.pop("x_adv"), "adv_codes": result.pop("adv_codes")}
-    result.pop("cached", None)
-    store.save(EXAMPLES_KIND, key, tensors=tensors, result=result)
-    return dict(result, cached=False, **tensors)
+        store.delete(ATTACK_KIND, key)
+        store.delete(EXAMPLES_KIND, ex_key)
+    if examples and store.has(EXAMPLES_KIND, ex_key):
+        return dict(store.load_result(EXAMPLES_KIND, ex_key), cached=True, **store.load_tensors(EXAMPLES_KIND, ex_key))
+    if not examples and store.has(ATTACK_KIND, key):
+        return dict(store.load_result(ATTACK_KIND, key), cached=True)
+    codes = run.codes
+    x, y = query_batch(run.splits, num_queries)
+    targets = None
+    if attack.targeted:
+        data_key = dict(run.config["data"], dataset=run.config["dataset"])
+        targets = target_labels_for(store, data_key, codes["query_labels"], codes["db_labels"])[: len(y)]
+    result = evaluate_attack(run.model.to(device), attack, x, y, context_from_codes(codes, run.config["seed"]),
+                             targets, topk, seed=run.config["seed"], device=device, progress=progress,
+                             return_examples=True)
+    tensors = {k: result.pop(k) for k in ("x_adv", "adv_codes")}
+    store.save(ATTACK_KIND, key, result=result)
+    if examples:
+        store.save(EXAMPLES_KIND, ex_key, tensors=tensors, result=result)
+        return dict(result, cached=False, **tensors)
+    return dict(result, cached=False)
 
 
 #: SAAT's mainstay objective and two ablations, all to minimise (s = h_adv * b*, element-wise)
@@ -124,7 +140,7 @@ def objective_ablation(run: HashRun, profile: str = "default", num_queries: int 
 
     Every variant starts from the same random start (generator seeded with the
     run's seed, batches of ``batch_size`` as :func:`saatlib.attack.evaluate.attack_queries`),
-    so ``"mask"`` reproduces the SAAT attack of :func:`attack_examples` exactly.
+    so ``"mask"`` reproduces the SAAT attack of :func:`cached_attack` exactly.
 
     Returns:
         ``{variant: {"map": MAP of the adversarial codes, "to_antipode":
@@ -144,9 +160,8 @@ def objective_ablation(run: HashRun, profile: str = "default", num_queries: int 
     attack = build_attack("SAAT", False, profile, eps, steps)
     out = {}
     for variant in variants:
-        key = {"model": run.config, "attack": dict(attack.config(), cls=type(attack).__name__),
-               "num_queries": num_queries, "topk": topk, "seed": run.config["seed"], "variant": variant,
-               "batch_size": batch_size, "what": "objective_ablation", "version": EXAMPLES_VERSION}
+        key = dict(attack_key(run.config, attack, num_queries, topk), variant=variant, batch_size=batch_size,
+                   what="objective_ablation", version=EXAMPLES_VERSION)
 
         def compute(variant=variant) -> dict:
             x, y = query_batch(run.splits, num_queries)
@@ -175,11 +190,11 @@ def objective_ablation(run: HashRun, profile: str = "default", num_queries: int 
                 "seconds": seconds,
             }
 
-        out[variant] = store.cached_result(EXAMPLES_KIND, key, compute)
+        out[variant] = store.cached_result(ABLATION_KIND, key, compute)
     return out
 
 
-def explorer_grid(hash_config: dict, eps_255: Sequence[float], steps: Sequence[int], num_queries: int = 4,
+def explorer_grid(run: HashRun, eps_255: Sequence[float], steps: Sequence[int], num_queries: int = 4,
                   name: str = "SAAT", targeted: bool = False, profile: str = "default",
                   store: RunStore | None = None, device="cpu") -> dict:
     """Adversarial examples of the first ``num_queries`` queries for every (eps, steps) pair (cached).
@@ -194,8 +209,8 @@ def explorer_grid(hash_config: dict, eps_255: Sequence[float], steps: Sequence[i
     grid = {}
     for e in eps_255:
         for s in steps:
-            r = attack_examples(hash_config, name, targeted, profile, eps=float(e) / 255, steps=int(s),
-                                num_queries=num_queries, store=store, device=device)
+            r = cached_attack(run, name, targeted, profile, eps=float(e) / 255, steps=int(s),
+                              num_queries=num_queries, store=store, device=device)
             grid[float(e), int(s)] = {"x_adv": r["x_adv"], "adv_codes": r["adv_codes"],
                                       "linf": r["perceptibility"]["linf"], "seconds": r["seconds"]}
     return grid

@@ -31,7 +31,8 @@ def default_amplification(deltas) -> float:
 
 
 def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = None, amplify: float | None = None,
-                        title: str | None = None, width: float = BOOK_WIDTH, fontsize: float = 7):
+                        title: str | None = None, width: float = BOOK_WIDTH, fontsize: float = 7,
+                        benign_row: bool = True):
     """Benign images, their adversarial versions and the amplified perturbations.
 
     One column per image. The first row holds the benign images; then, for
@@ -44,6 +45,9 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
         captions: N strings shown above the benign images (e.g. labels).
         amplify: perturbation factor (default: the largest change maps to +-0.5,
             the same factor for every attack so their rows compare).
+        benign_row: show the benign images (False, e.g., when every column
+            holds the same image under a different setting; the captions
+            then go above the first adversarial row).
     Returns:
         the Figure.
     Raises:
@@ -59,7 +63,8 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
             raise ValueError(f"adversarial images of {name!r} have shape {a.shape}, the benign ones {x.shape}")
     deltas = {name: a - x for name, a in adv.items()}
     factor = default_amplification(list(deltas.values())) if amplify is None else float(amplify)
-    n, rows = len(x), 1 + 2 * len(adv)
+    first = 1 if benign_row else 0
+    n, rows = len(x), first + 2 * len(adv)
     label_w = 0.9
     cell = (width - label_w) / n
     caps = None
@@ -69,7 +74,7 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
     heights = [cell + cap_lines * line_height(fontsize)] + [cell] * (rows - 1)
     fig = new_figure(height=sum(heights) + (0.45 if title else 0.1) + 0.25, width=width)
     grid = fig.add_gridspec(rows, n + 1, width_ratios=[label_w / cell] + [1.0] * n, height_ratios=heights)
-    row_names = ["benign"]
+    row_names = ["benign"] if benign_row else []
     for name in adv:
         row_names += [name, f"x_adv - x (x{factor:.0f})" if factor >= 10 else f"x_adv - x (x{factor:.1f})"]
     for r, row_name in enumerate(row_names):
@@ -78,11 +83,13 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
         ax.text(0.98, 0.5, row_name, ha="right", va="center", fontsize=fontsize + 0.5, transform=ax.transAxes,
                 wrap=True)
     for j in range(n):
-        ax = fig.add_subplot(grid[0, j + 1])
-        show_image(ax, x[j], caps[j] if caps else None, fontsize=fontsize)
+        cap = caps[j] if caps else None
+        if benign_row:
+            show_image(fig.add_subplot(grid[0, j + 1]), x[j], cap, fontsize=fontsize)
         for a_i, name in enumerate(adv):
-            show_image(fig.add_subplot(grid[1 + 2 * a_i, j + 1]), adv[name][j])
-            show_image(fig.add_subplot(grid[2 + 2 * a_i, j + 1]), amplified(deltas[name][j], factor))
+            show_image(fig.add_subplot(grid[first + 2 * a_i, j + 1]), adv[name][j],
+                       None if benign_row or a_i else cap, fontsize=fontsize)
+            show_image(fig.add_subplot(grid[first + 1 + 2 * a_i, j + 1]), amplified(deltas[name][j], factor))
     fig.suptitle((title + "\n" if title else "")
                  + "perturbations amplified: mid grey = unchanged, light = brighter, dark = darker", fontsize=9)
     return fig
@@ -117,7 +124,7 @@ def retrieval_before_after(query_image, query_label, rows: dict, class_names: Se
 
 def attack_curves(curves: dict, xlabel: str, ylabel: str = "MAP", references: dict | None = None,
                   logx: bool = False, xticklabels: dict | None = None, title: str | None = None,
-                  height: float = 2.8, ylim: tuple[float, float] | None = (0.0, 1.02)):
+                  height: float = 2.8, ylim: tuple[float, float] | None = (0.0, 1.02), markers: bool = True):
     """Lines of a metric against an attack setting, one panel per group.
 
     Args:
@@ -128,6 +135,8 @@ def attack_curves(curves: dict, xlabel: str, ylabel: str = "MAP", references: di
         logx: logarithmic (base 2) x axis, e.g. for eps 1, 2, 4, 8, 16 / 255.
         xticklabels: ``{x: text}`` tick labels (e.g. ``{8: "8/255"}``).
         ylim: y range (None: automatic).
+        markers: mark the data points (off for dense curves).
+        title: figure title (default: "<ylabel> against <xlabel>").
     """
     panels = as_panels(curves)
     refs = {} if references is None else references
@@ -136,7 +145,7 @@ def attack_curves(curves: dict, xlabel: str, ylabel: str = "MAP", references: di
     styles = ["--", ":", "-."]
     for ax, (panel, lines) in zip(axes, panels.items()):
         for name, (xs, ys) in lines.items():
-            ax.plot(to_numpy(xs), to_numpy(ys), marker="o", ms=4, lw=1.5, label=name)
+            ax.plot(to_numpy(xs), to_numpy(ys), marker="o" if markers else None, ms=4, lw=1.5, label=name)
         panel_refs = refs.get(panel, {}) if refs and all(isinstance(v, dict) for v in refs.values()) else refs
         for i, (label, value) in enumerate(panel_refs.items()):
             if value is not None:
@@ -155,12 +164,12 @@ def attack_curves(curves: dict, xlabel: str, ylabel: str = "MAP", references: di
             ax.set_title(panel)
         ax.legend(loc="best")
     axes[0].set_ylabel(ylabel)
-    if title:
-        fig.suptitle(title)
+    fig.suptitle(title or f"{ylabel} against {xlabel}")
     return fig
 
 
-def map_vs_eps(eps_255: Sequence[float], maps: dict, references: dict | None = None, title: str | None = None,
+def map_vs_eps(eps_255: Sequence[float], maps: dict, references: dict | None = None,
+               title: str | None = "MAP against the l_inf budget",
                ylabel: str = "MAP", height: float = 2.8):
     """MAP against the l_inf budget, with eps in units of 1/255 on a log-2 axis.
 
@@ -178,7 +187,8 @@ def map_vs_eps(eps_255: Sequence[float], maps: dict, references: dict | None = N
                          xticklabels=ticks, title=title, height=height)
 
 
-def map_vs_steps(steps: Sequence[int], maps: dict, references: dict | None = None, title: str | None = None,
+def map_vs_steps(steps: Sequence[int], maps: dict, references: dict | None = None,
+                 title: str | None = "MAP against the number of iterations",
                  ylabel: str = "MAP", height: float = 2.8):
     """MAP against the number of attack iterations (log-2 axis).
 

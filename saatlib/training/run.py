@@ -99,6 +99,8 @@ def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "
             it is loaded or trained with :func:`saatlib.pipeline.get_hash_model`.
         method: ``none`` (the undefended model itself), ``SAAT``, ``ATRDH`` or ``CgAT``.
         profile: where the defense settings come from (its ``defense`` section).
+        recompute: delete the stored defended model (and any checkpoint) and
+            train it again from scratch; the victim itself is never retrained here.
         overrides: hyper-parameters (``epochs``, ``lambda``, ``mu``, ``lr``, ``eps``, ...).
         callback: ``callback(epoch, record)`` after every finished epoch (see
             :func:`saatlib.training.common.adversarial_training`).
