@@ -239,19 +239,33 @@ def explorer_state(run: HashRun, grid: dict, eps_255: float, steps: int, query: 
     return out
 
 
+def retrieval_rows(run: HashRun, queries: dict, k: int = 10) -> dict:
+    """Rows for :func:`saatlib.plots.attacks.retrieval_before_after` from query codes.
+
+    Args:
+        queries: ``{row title: (query image (C, H, W), query code (K,))}``,
+            e.g. a benign query and its adversarial versions.
+    Returns:
+        ``{row title: (image, retrieved images (k, C, H, W), their labels
+        (k, L), Hamming distances (k,))}``, the database ranked by
+        :func:`saatlib.book.top_retrievals`.
+    """
+    rows = {}
+    for title, (image, code) in queries.items():
+        idx, dist = top_retrievals(torch.as_tensor(code).reshape(1, -1), run.codes["db_codes"], k)
+        rows[title] = (image, images_of(run.splits.database, idx[0]), run.codes["db_labels"][idx[0]], dist[0])
+    return rows
+
+
 def explorer_figure(run: HashRun, state: dict, eps_255: float, steps: int, query: int,
                     class_names: Sequence[str] | None = None, title: str | None = None):
-    """The explorer's picture: the query, its adversarial version and amplified
-    perturbation, and the top-k retrievals of both (two rows)."""
+    """The explorer's picture: the top-k retrievals of the benign and of the adversarial query (two rows)."""
     from saatlib.plots.attacks import retrieval_before_after
 
-    names = class_names or run.splits.class_names
-    rows = {}
-    for row, img, key in (("benign", state["x"], "benign"),
-                          (f"eps {eps_255:g}/255, {steps} it.", state["x_adv"], "adversarial")):
-        idx = state[key]["indices"]
-        rows[row] = (img, images_of(run.splits.database, idx), run.codes["db_labels"][idx], state[key]["distances"])
-    return retrieval_before_after(state["x"], state["label"], rows, names,
+    rows = retrieval_rows(run, {"benign": (state["x"], state["benign_code"]),
+                                f"eps {eps_255:g}/255, {steps} it.": (state["x_adv"], state["adv_code"])},
+                          k=len(state["benign"]["indices"]))
+    return retrieval_before_after(state["x"], state["label"], rows, class_names or run.splits.class_names,
                                   title=title or f"{run.label}: query {query}")
 
 
@@ -272,8 +286,8 @@ def perturbation_strip(state: dict, eps_255: float, width: float = 3.2):
 
 
 def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = None, k: int = 10,
-                    initial: tuple[float, int] | None = None, attack_name: str = "SAAT",
-                    class_names: Sequence[str] | None = None):
+                    initial: tuple[float, int] | None = None, initial_query: int | None = None,
+                    attack_name: str = "SAAT", class_names: Sequence[str] | None = None):
     """Sliders for eps and iterations (and a query picker) over a precomputed grid.
 
     Args:
@@ -282,6 +296,8 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
         queries: query indices offered (default: every query the grid holds).
         initial: (eps in units of 1/255, steps) shown first (default: the
             largest eps not above 8/255 and the most iterations).
+        initial_query: query shown first (default: the one that loses most
+            relevant items from its top k at the initial setting).
     Returns:
         an ``ipywidgets.VBox``; ``box.update()`` redraws, ``box.controls`` holds
         the eps slider, the iteration slider and the query drop-down,
@@ -309,7 +325,14 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
                             description="eps", continuous_update=False)
     steps = w.SelectionSlider(options=[(str(s), s) for s in step_values], value=initial[1],
                               description="iterations", continuous_update=False)
-    query = w.Dropdown(options=queries, value=queries[0], description="query")
+    if initial_query is None:
+        def loss(q):
+            st = explorer_state(run, grid, initial[0], initial[1], q, k)
+            return int(st["benign"]["relevant"].sum()) - int(st["adversarial"]["relevant"].sum())
+        initial_query = max(queries, key=loss)  # first of the largest losses
+    if initial_query not in queries:
+        raise ValueError(f"initial_query {initial_query} is not among the offered queries {queries}")
+    query = w.Dropdown(options=queries, value=int(initial_query), description="query")
     strip, picture, caption = _image_widget(), _image_widget(), w.HTML()
     strip.layout.max_width = "360px"
     state: dict = {}

@@ -113,7 +113,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"cannot record a non-finite number ({value!r})")
-        return value
+        return float(value)  # numpy.float64 is a float whose repr ("np.float64(...)") does not read back
     if isinstance(value, torch.Tensor):
         return _plain(value.tolist())
     if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:  # numpy scalar

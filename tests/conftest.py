@@ -37,3 +37,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def runs_dir() -> Path:
     """The session's temporary run store (the value of ``$SAAT_RUNS``)."""
     return Path(os.environ["SAAT_RUNS"])
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch CPU thread for a test module, restored after it.
+
+    Small batches gain nothing from threads and on a busy 2-core machine they
+    cost; modules opt in with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

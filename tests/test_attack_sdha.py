@@ -9,12 +9,7 @@ from saatlib.attack.sdha import SDHAAttack, relevance, sdha_loss, sdha_surrogate
 from saatlib.attack.sdha_loop import sdha_loss_loop, sdha_surrogate_loop
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _batch(dtype, multilabel=True, seed=0):

@@ -29,13 +29,7 @@ def _onehot(n: int, g: torch.Generator) -> torch.Tensor:
     return torch.eye(CLASSES)[torch.randint(CLASSES, (n,), generator=g)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Batch-4 tensors gain nothing from threads; on a busy 2-core machine they cost (restored after)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
+from figure_checks import assert_labelled, data_axes  # noqa: E402
 from saatlib import plots  # noqa: E402
 from saatlib.book import HashRun, relevant_to, top_retrievals  # noqa: E402
 from saatlib.data import InMemoryImageSet, RetrievalSplits  # noqa: E402
@@ -42,20 +42,6 @@ def _images(n: int, size: int = 12, seed: int = 0) -> torch.Tensor:
     return torch.rand(n, 1, size, size, generator=g)
 
 
-def _data_axes(fig: Figure):
-    """Axes that show data (not images, colour bars or hidden label columns)."""
-    return [ax for ax in fig.axes if ax.axison and not ax.images and ax.get_label() != "<colorbar>"]
-
-
-def assert_labelled(fig) -> None:
-    assert isinstance(fig, Figure)
-    data = _data_axes(fig)
-    assert data, "no data panel"
-    for ax in data:
-        assert ax.get_xlabel(), f"panel {ax.get_title()!r} has no x label"
-    assert any(ax.get_ylabel() for ax in data), "no panel has a y label"
-    assert fig.get_suptitle() or any(ax.get_title() for ax in fig.axes), "no title"
-    fig.canvas.draw()  # renders without error
 
 
 def test_pr_curves_one_and_several_panels():
@@ -63,8 +49,8 @@ def test_pr_curves_one_and_several_panels():
     assert_labelled(plots.pr_curves(curves))
     fig = plots.pr_curves({"set 1": curves, "set 2": curves})
     assert_labelled(fig)
-    assert len(_data_axes(fig)) == 2
-    assert {ax.get_title() for ax in _data_axes(fig)} == {"set 1", "set 2"}
+    assert len(data_axes(fig)) == 2
+    assert {ax.get_title() for ax in data_axes(fig)} == {"set 1", "set 2"}
 
 
 def test_map_bars_from_dict_and_dataframe():
@@ -207,3 +193,21 @@ def test_label_picker_computes_mainstay_codes(fake_run):
     for b in checkboxes:
         b.value = False
     assert "Pick at least one label" in box.children[2].value
+
+
+def test_defense_curves_use_the_trace_or_the_epochs():
+    from saatlib.plots.training import trace_points
+
+    traced = [{"loss": 1.0, "hash": 0.5, "adv": -0.2, "trace": [{"step": 9, "hash": 0.6, "adv": -0.1},
+                                                                  {"step": 14, "hash": 0.4, "adv": -0.3}]},
+              {"loss": 0.9, "hash": 0.3, "adv": -0.5, "trace": [{"step": 24, "hash": 0.3, "adv": -0.5}]}]
+    steps, values = trace_points(traced, "hash")
+    assert steps.tolist() == [10, 15, 25] and values.tolist() == [0.6, 0.4, 0.3]
+    plain = [{"hash": 0.5, "adv": -0.2}, {"hash": 0.25, "adv": -0.4}]
+    steps, values = trace_points(plain, "adv")
+    assert steps.tolist() == [1, 2] and values.tolist() == [-0.2, -0.4]
+    assert trace_points(plain, "pnet")[0].size == 0
+    fig = plots.defense_curves({"SAAT": traced, "CgAT": plain})
+    assert_labelled(fig)
+    hash_ax = data_axes(fig)[0]
+    assert len(hash_ax.lines) == 2 and hash_ax.lines[0].get_xdata().tolist() == [10, 15, 25]

@@ -14,8 +14,8 @@ matplotlib.use("Agg")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
+from figure_checks import assert_labelled, data_axes  # noqa: E402
 from saatlib.book import HashRun  # noqa: E402
 from saatlib.data import InMemoryImageSet, RetrievalSplits  # noqa: E402
 from saatlib.plots import attacks as attack_plots  # noqa: E402
@@ -45,19 +45,6 @@ def _adversarial(x: torch.Tensor, eps: float, seed: int = 1) -> torch.Tensor:
     return (x + eps * (2 * torch.rand(x.shape, generator=g) - 1)).clamp(0, 1)
 
 
-def _data_axes(fig: Figure):
-    return [ax for ax in fig.axes if ax.axison and not ax.images]
-
-
-def assert_labelled(fig) -> None:
-    assert isinstance(fig, Figure)
-    data = _data_axes(fig)
-    assert data, "no data panel"
-    for ax in data:
-        assert ax.get_xlabel(), f"panel {ax.get_title()!r} has no x label"
-    assert any(ax.get_ylabel() for ax in data), "no panel has a y label"
-    assert fig.get_suptitle() or any(ax.get_title() for ax in fig.axes), "no title"
-    fig.canvas.draw()
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -120,7 +107,7 @@ def test_curves_against_eps_and_steps():
     fig = attack_plots.map_vs_eps([1, 2, 4, 8, 16], {"SAAT": [0.8, 0.7, 0.5, 0.3, 0.2]},
                                   references={"benign": 0.9, "theory": 0.0}, title="eps")
     assert_labelled(fig)
-    ax = _data_axes(fig)[0]
+    ax = data_axes(fig)[0]
     assert ax.get_xscale() == "log" and [t.get_text() for t in ax.get_xticklabels()][3] == "8/255"
     assert len(ax.lines) == 3  # the curve and two reference lines
     fig = attack_plots.map_vs_steps([10, 20, 50, 100], {"SAAT": [0.6, 0.5, 0.4, 0.3]}, references={"benign": 0.9})
@@ -128,7 +115,7 @@ def test_curves_against_eps_and_steps():
     panels = {"fashion-mnist": {"SAAT": ([1, 2], [0.5, 0.4])}, "mosaics": {"SAAT": ([1, 2], [0.6, 0.5])}}
     fig = attack_plots.attack_curves(panels, "x", references={"fashion-mnist": {"b": 0.9}, "mosaics": {"b": 0.8}})
     assert_labelled(fig)
-    assert {ax.get_title() for ax in _data_axes(fig)} == {"fashion-mnist", "mosaics"}
+    assert {ax.get_title() for ax in data_axes(fig)} == {"fashion-mnist", "mosaics"}
     assert_labelled(attack_plots.attack_curves({"a": ([0, 1], [2, 3])}, "s", "loss", ylim=None, markers=False))
 
 
@@ -213,7 +200,14 @@ def test_explorer_grid_and_widget(tiny_run, tmp_path):
         assert entry["x_adv"].shape == (3, 1, SIZE, SIZE) and entry["linf"] <= e / 255 + 1e-6
     box = aw.attack_explorer(tiny_run, grid, k=5)
     eps, steps, query = box.controls
-    assert (eps.value, steps.value, query.value) == (8.0, 4, 0)  # largest eps <= 8, most iterations
+    assert (eps.value, steps.value) == (8.0, 4)  # largest eps <= 8, most iterations
+
+    def lost(q):
+        st = aw.explorer_state(tiny_run, grid, 8.0, 4, q, 5)
+        return int(st["benign"]["relevant"].sum()) - int(st["adversarial"]["relevant"].sum())
+
+    assert query.value == max(range(3), key=lost), "the first query shown is the one that loses most"
+    assert aw.attack_explorer(tiny_run, grid, k=5, initial_query=1).controls[2].value == 1
     picture = box.children[-1]
     first = picture.value
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and box.children[2].value[:4] == b"\x89PNG"
@@ -222,8 +216,9 @@ def test_explorer_grid_and_widget(tiny_run, tmp_path):
     assert time.perf_counter() - start < 5.0
     assert box.state["eps"] == 2.0 and "eps 2/255" in box.children[1].value
     assert torch.equal(box.state["x_adv"], grid[2.0, 4]["x_adv"][0])
-    query.value = 2
-    assert box.state["query"] == 2 and picture.value != first
+    other = 2 if query.value != 2 else 1
+    query.value = other
+    assert box.state["query"] == other and picture.value != first
     st = box.state
     assert st["flipped"] == int((st["benign_code"] != st["adv_code"]).sum())
     assert len(st["benign"]["indices"]) == 5
@@ -233,3 +228,26 @@ def test_explorer_grid_and_widget(tiny_run, tmp_path):
         aw.attack_explorer(tiny_run, grid, initial=(16, 4))
     with pytest.raises(ValueError):
         aw.attack_explorer(tiny_run, grid, queries=[5])
+    with pytest.raises(ValueError):
+        aw.attack_explorer(tiny_run, grid, queries=[0, 1], initial_query=2)
+
+
+def test_retrieval_rows_rank_the_database(tiny_run):
+    from saatlib import attack_widgets as aw
+    from saatlib.book import top_retrievals
+
+    c = tiny_run.codes
+    x = tiny_run.splits.query.images[0]
+    rows = aw.retrieval_rows(tiny_run, {"benign": (x, c["query_codes"][0]), "flipped": (x, -c["query_codes"][0])}, k=4)
+    assert list(rows) == ["benign", "flipped"]
+    idx, dist = top_retrievals(c["query_codes"][:1], c["db_codes"], 4)
+    image, images, labels, distances = rows["benign"]
+    assert torch.equal(image, x) and images.shape == (4, 1, SIZE, SIZE)
+    assert torch.equal(labels, c["db_labels"][idx[0]]) and torch.equal(distances, dist[0])
+    assert torch.equal(images, tiny_run.splits.database.images[idx[0]])
+    from saatlib.metrics import hamming_distance
+
+    # -b ranks the database from the far end of b's ranking
+    assert int(rows["flipped"][3][0]) == K - int(hamming_distance(c["query_codes"][:1], c["db_codes"]).max())
+    fig = attack_plots.retrieval_before_after(x, c["query_labels"][0], rows, NAMES)
+    assert len([ax for ax in fig.axes if ax.images]) == 2 * 5

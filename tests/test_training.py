@@ -24,12 +24,7 @@ class Interrupt(Exception):
     pass
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +80,15 @@ def test_saat_changes_the_model_and_reports_finite_terms(tiny):
         assert {"loss", "hash", "adv", "quant", "lr", "seconds"} <= r.keys()
         assert all(math.isfinite(r[k]) for k in ("loss", "hash", "adv", "quant"))
     assert -1 <= rec["history"][-1]["adv"] <= 1
+    last = -1
+    for r in rec["history"]:  # the within-epoch trace: blocks of steps whose weighted mean is the epoch's mean
+        ends = [t["step"] for t in r["trace"]]
+        sizes = [b - a for a, b in zip([last, *ends], ends)]
+        assert ends == sorted(ends) and min(sizes) >= 1 and ends[0] > last
+        for term in ("loss", "hash", "adv", "quant"):
+            mean = sum(t[term] * n for t, n in zip(r["trace"], sizes)) / sum(sizes)
+            assert mean == pytest.approx(r[term], rel=1e-5, abs=1e-7)
+        last = ends[-1]
     assert rec["history"][-1]["lr"] < defense_params("SAAT", "smoke")["lr"]  # decayed at 1/2 and 3/4
 
 

@@ -31,8 +31,57 @@ def loss_curves(histories: dict, title: str | None = "Training loss", height: fl
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if panel:
             ax.set_title(panel)
-        ax.legend(loc="upper right")
+        ax.legend(loc="best")
     axes[0].set_ylabel("loss / first-epoch loss")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def trace_points(history: list[dict], term: str) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, values) of loss term ``term`` over a defense's training.
+
+    Uses each epoch's within-epoch ``trace`` (blocks of steps, see
+    :func:`saatlib.training.adversarial_training`) when present, else one point
+    per epoch (x = epoch number). Epochs without ``term`` are skipped.
+    """
+    steps, values = [], []
+    for i, record in enumerate(history):
+        blocks = record.get("trace") or []
+        if blocks:
+            steps += [b["step"] + 1 for b in blocks if term in b]
+            values += [b[term] for b in blocks if term in b]
+        elif term in record:
+            steps.append(i + 1)
+            values.append(record[term])
+    return np.asarray(steps, dtype=float), np.asarray(values, dtype=float)
+
+
+def defense_curves(histories: dict, terms: dict | None = None, title: str | None = "Adversarial training",
+                   height: float = 2.6):
+    """Loss terms of adversarial-training runs against the optimiser step.
+
+    Args:
+        histories: ``{defense name: history}`` (the ``history`` of
+            :func:`saatlib.training.evaluate_defense` or ``get_defended_model``).
+        terms: ``{term key: panel title}``, one panel each (default: the
+            benign hash loss ``hash`` and the adversarial term ``adv``, which is
+            -mean(h_adv . c) for SAAT and CgAT: -1 when every adversarial bit
+            still agrees with its centre code c).
+    """
+    terms = terms or {"hash": "benign hash loss", "adv": "adversarial term"}
+    fig = new_figure(height)
+    axes = np.atleast_1d(fig.subplots(1, len(terms)))
+    for ax, (term, panel) in zip(axes, terms.items()):
+        for name, history in histories.items():
+            x, y = trace_points(history, term)
+            if len(x):
+                ax.plot(x, y, lw=1.2, label=name)
+        ax.set_xlabel("optimiser step")
+        ax.set_title(panel)
+        if ax.lines:
+            ax.legend(loc="best", fontsize="small")
+    axes[0].set_ylabel("mean over a block of steps")
     if title:
         fig.suptitle(title)
     return fig

@@ -206,7 +206,7 @@ class Defense:
 
 def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path | None = None,
                          progress: bool = True, callback: EpochCallback | None = None,
-                         postfix_every: int = 10) -> list[dict]:
+                         postfix_every: int = 10, trace_every: int = 10) -> list[dict]:
     """Run (or resume) the epochs of ``defense``; the model is trained in place.
 
     Args:
@@ -223,10 +223,15 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
     Returns:
         history: one dict per epoch — ``epoch``, the mean ``loss`` and mean loss
         terms over the epoch's steps, ``lr`` (at the epoch's last step),
-        ``seconds`` (wall time of the epoch) and ``cpu_seconds`` (CPU time of
+        ``seconds`` (wall time of the epoch), ``cpu_seconds`` (CPU time of
         this process over the epoch, all threads; with one torch thread it
-        estimates the wall time on an otherwise idle machine).
+        estimates the wall time on an otherwise idle machine) and ``trace``:
+        the loss terms averaged over blocks of ``trace_every`` consecutive
+        steps, each ``{"step": global index of the block's last step, <term>: mean}``
+        (the training curve within the epoch; a last, shorter block included).
     """
+    if int(trace_every) < 1:
+        raise ValueError(f"trace_every must be a positive integer, got {trace_every!r}")
     p = defense.params
     epochs, batch_size = p["epochs"], p["batch_size"]
     train_set, device, model = defense.train_set, defense.device, defense.model
@@ -254,6 +259,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
             for epoch in range(start, epochs):
                 bar.set_description(f"{defense.name} epoch {epoch + 1}/{epochs}")
                 t0, c0, n, sums = time.perf_counter(), time.process_time(), 0, {}
+                trace, block, block_n = [], {}, 0
                 lr = defense.params["lr"]
                 for x, y, idx in data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch,
                                              drop_last=True):
@@ -262,12 +268,16 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                     terms = defense.train_step(x, y, idx, step)
                     for k, v in terms.items():
                         sums[k] = sums.get(k, 0.0) + v
-                    n, step = n + 1, step + 1
+                        block[k] = block.get(k, 0.0) + v
+                    n, step, block_n = n + 1, step + 1, block_n + 1
+                    if block_n == trace_every or n == steps_per_epoch:
+                        trace.append({"step": step - 1, **{k: float(v) / block_n for k, v in block.items()}})
+                        block, block_n = {}, 0
                     bar.update(1)
                     if progress and (n % postfix_every == 0 or n == steps_per_epoch):
                         bar.set_postfix({k: f"{float(v) / n:.4f}" for k, v in sums.items()}, refresh=False)
                 record = {"epoch": epoch, **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
-                          "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0}
+                          "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0, "trace": trace}
                 bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
                 if bad:
                     raise FloatingPointError(f"{defense.name}: non-finite loss terms {bad} in epoch {epoch}")

@@ -104,6 +104,44 @@ def build_check_attack(profile: str = "default", dataset: str | None = None, **o
     return RestartPGDAttack(**params)
 
 
+def _defended(hash_config: dict, method: str, profile: str, store: RunStore, device, progress: bool,
+              recompute_model: bool, num_queries: int | None, overrides: dict):
+    """(model, record, key_model, codes, splits, x, y) of ``hash_config``'s model defended by ``method``."""
+    config = defense_config(hash_config, method, profile, **overrides)
+    key_model = model_key(config)
+    if recompute_model:  # a retrained model invalidates its cached codes and attack results
+        store.delete(CODES_KIND, {"model": key_model})
+    splits = load_data(hash_config)
+    model, record = get_defended_model(hash_config, method, profile, store, device, progress, recompute_model,
+                                       splits, **overrides)
+    codes = model_codes(key_model, model, splits, store, device)  # re-encoded with the evaluated model
+    x, y = query_batch(splits, num_queries)
+    return model, dict(record, config=config), key_model, codes, x, y
+
+
+def _cached_attack_result(model, attack: Attack, key_model: dict, codes: dict, x, y, num_queries, topk, seed: int,
+                          store: RunStore, device, progress: bool, recompute: bool) -> dict:
+    """evaluate_attack of ``attack`` on the queries ``x``, cached under the model's key (``cached`` added)."""
+    key = {"model": key_model, "attack": dict(attack.config(), cls=type(attack).__name__),
+           "num_queries": num_queries, "topk": topk, "seed": seed}
+    if recompute:
+        store.delete(ATTACK_KIND, key)
+    if store.has(ATTACK_KIND, key):
+        return dict(store.load_result(ATTACK_KIND, key), cached=True)
+    r = evaluate_attack(model, attack, x, y, context_from_codes(codes, seed), None, topk, seed=seed, device=device,
+                        progress=progress)
+    store.save(ATTACK_KIND, key, result=r)
+    return dict(r, cached=False)
+
+
+def _resolve_sizes(hash_config: dict, profile: str, num_queries, topk):
+    if num_queries == -1:
+        num_queries = eval_settings(profile, hash_config["dataset"])["num_queries"]
+    if topk == -1:
+        topk = get_profile(profile)["eval"]["topk"]
+    return num_queries, topk
+
+
 def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "default",
                      store: RunStore | None = None, device="cpu", progress: bool = True, recompute: bool = False,
                      num_queries: int | None = -1, topk: int | None = -1, attacks: Sequence[str] | None = None,
@@ -129,46 +167,23 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
         ``train_seconds``, ``history``, ``params``, ``num_queries``, ``topk``.
     """
     store = store or RunStore()
-    settings = eval_settings(profile, hash_config["dataset"])
-    if num_queries == -1:
-        num_queries = settings["num_queries"]
-    if topk == -1:
-        topk = get_profile(profile)["eval"]["topk"]
-    names = list(attacks) if attacks is not None else settings["attacks"]
-    config = defense_config(hash_config, method, profile, **overrides)
-    key_model = model_key(config)
+    num_queries, topk = _resolve_sizes(hash_config, profile, num_queries, topk)
+    names = list(attacks) if attacks is not None else eval_settings(profile, hash_config["dataset"])["attacks"]
     seed = hash_config["seed"]
-
-    if recompute_model:  # a retrained model invalidates its cached codes and attack results
-        store.delete(CODES_KIND, {"model": key_model})
-        recompute = True
-    splits = load_data(hash_config)
-    model, record = get_defended_model(hash_config, method, profile, store, device, progress, recompute_model,
-                                       splits, **overrides)
-    codes = model_codes(key_model, model, splits, store, device)  # re-encoded with the evaluated model
-    x, y = query_batch(splits, num_queries)
-    db, db_y = codes["db_codes"], codes["db_labels"]
+    model, record, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress,
+                                                      recompute_model, num_queries, overrides)
+    recompute = recompute or recompute_model
     nq = x.shape[0]
-    map_benign = mean_average_precision(codes["query_codes"][:nq], db, codes["query_labels"][:nq], db_y, topk=topk)
-
+    map_benign = mean_average_precision(codes["query_codes"][:nq], codes["db_codes"], codes["query_labels"][:nq],
+                                        codes["db_labels"], topk=topk)
     todo: list[tuple[str, Attack]] = [(n, build_attack(n, False, profile)) for n in names]
     if check:
         todo.append((CHECK, build_check_attack(profile, hash_config["dataset"])))
-    results = {}
-    for label, attack in todo:
-        key = {"model": key_model, "attack": dict(attack.config(), cls=type(attack).__name__),
-               "num_queries": num_queries, "topk": topk, "seed": seed}
-        if recompute:
-            store.delete(ATTACK_KIND, key)
-        if store.has(ATTACK_KIND, key):
-            results[label] = dict(store.load_result(ATTACK_KIND, key), cached=True)
-            continue
-        context = context_from_codes(codes, seed)
-        r = evaluate_attack(model, attack, x, y, context, None, topk, seed=seed, device=device, progress=progress)
-        store.save(ATTACK_KIND, key, result=r)
-        results[label] = dict(r, cached=False)
+    results = {label: _cached_attack_result(model, attack, key_model, codes, x, y, num_queries, topk, seed, store,
+                                            device, progress, recompute)
+               for label, attack in todo}
     return {
-        "defense": config["method"],
+        "defense": record["config"]["method"],
         "dataset": hash_config["dataset"],
         "victim": hash_config["method"],
         "bits": hash_config["bits"],
@@ -179,7 +194,40 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
         "check_attack": repr(todo[-1][1]) if check else None,
         "train_seconds": record["train_seconds"],
         "history": record["history"],
-        "params": config["params"],
+        "params": record["config"]["params"],
         "num_queries": nq,
         "topk": topk,
     }
+
+
+def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[float] = (2, 4, 8, 16),
+                     attack: str = "SAAT", profile: str = "default", store: RunStore | None = None, device="cpu",
+                     progress: bool = True, num_queries: int | None = -1, topk: int | None = -1,
+                     **overrides) -> dict:
+    """MAP of ``method``'s defended model under ``attack`` at each budget eps (in units of 1/255).
+
+    The attack keeps the profile's iterations and step size; only eps changes.
+    Results are cached in the run store like :func:`evaluate_defense`'s (the
+    same key at the profile's eps, so the two share that point).
+
+    Returns:
+        ``{"eps_255": [...], "map": [MAP at each eps], "map_benign": float,
+        "linf": [max |x_adv - x|_inf at each eps], "num_queries": int}``.
+    """
+    store = store or RunStore()
+    num_queries, topk = _resolve_sizes(hash_config, profile, num_queries, topk)
+    model, _, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress, False,
+                                                 num_queries, overrides)
+    nq = x.shape[0]
+    maps, linf = [], []
+    for e in eps_255:
+        if not e > 0:
+            raise ValueError(f"eps must be positive (in units of 1/255), got {e!r}")
+        r = _cached_attack_result(model, build_attack(attack, False, profile, eps=float(e) / 255), key_model, codes,
+                                  x, y, num_queries, topk, hash_config["seed"], store, device, progress, False)
+        maps.append(r["map_adversarial"])
+        linf.append(r["perceptibility"]["linf"])
+    map_benign = mean_average_precision(codes["query_codes"][:nq], codes["db_codes"], codes["query_labels"][:nq],
+                                        codes["db_labels"], topk=topk)
+    return {"eps_255": [float(e) for e in eps_255], "map": maps, "map_benign": map_benign, "linf": linf,
+            "num_queries": nq}

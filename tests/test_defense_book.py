@@ -1,0 +1,73 @@
+"""Chapter 5's library parts: robustness against eps and the lambda/mu grid and explorer,
+on a tiny smoke-profile victim."""
+import pytest
+import torch
+
+from saatlib import defense_widgets as dw
+from saatlib.pipeline import get_hash_model, hashing_config, load_data
+from saatlib.store import RunStore
+from saatlib.training import evaluate_defense
+from saatlib.training.evaluate import robustness_curve
+
+TINY = dict(num_query=20, num_database=200, num_train=96)
+
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def victim(tmp_path_factory):
+    store = RunStore(tmp_path_factory.mktemp("runs"))
+    cfg = hashing_config("fashion-mnist", "DPH", 16, "smoke", **TINY)
+    get_hash_model(cfg, load_data(cfg), store, progress=False)
+    return store, cfg
+
+
+def test_robustness_curve_shares_the_evaluation_and_respects_the_budget(victim):
+    store, cfg = victim
+    row = evaluate_defense(cfg, "CgAT", "smoke", store, progress=False, num_queries=8, attacks=["SAAT"], check=False)
+    curve = robustness_curve(cfg, "CgAT", (2, 8), "SAAT", "smoke", store, progress=False, num_queries=8)
+    assert curve["eps_255"] == [2.0, 8.0] and curve["num_queries"] == 8
+    assert curve["map_benign"] == pytest.approx(row["map_benign"], abs=1e-12)
+    assert curve["map"][1] == pytest.approx(row["map_under_attack"]["SAAT"], abs=1e-12)  # same cached run
+    for e, linf, m in zip(curve["eps_255"], curve["linf"], curve["map"]):
+        assert linf <= e / 255 + 1e-6 and 0.0 <= m <= 1.0
+    with pytest.raises(ValueError, match="eps must be positive"):
+        robustness_curve(cfg, "CgAT", (0,), "SAAT", "smoke", store, progress=False, num_queries=8)
+
+
+def test_lambda_mu_grid_trains_each_cell_with_its_weights(victim):
+    store, cfg = victim
+    grid = dw.lambda_mu_grid(cfg, (0.0, 1.0), (1e-4, 0.5), "smoke", store=store, num_queries=8)
+    assert sorted(grid) == [(0.0, 1e-4), (0.0, 0.5), (1.0, 1e-4), (1.0, 0.5)]
+    for (lam, mu), r in grid.items():
+        assert 0.0 <= r["map_benign"] <= 1.0 and 0.0 <= r["map_attack"] <= 1.0
+        for epoch in r["history"]:  # the outer loss is L_hash + lambda * adv + mu * quant (epoch means are linear)
+            assert epoch["loss"] == pytest.approx(epoch["hash"] + lam * epoch["adv"] + mu * epoch["quant"],
+                                                  rel=1e-5, abs=1e-6)
+    assert grid[0.0, 1e-4]["history"] != grid[1.0, 1e-4]["history"]
+    saat = evaluate_defense(cfg, "SAAT", "smoke", store, progress=False, num_queries=8, attacks=["SAAT"], check=False)
+    assert grid[1.0, 1e-4]["map_attack"] == saat["map_under_attack"]["SAAT"]  # the defaults are the same run
+    with pytest.raises(ValueError, match=">= 0"):
+        dw.lambda_mu_grid(cfg, (-1.0,), (1e-4,), "smoke", store=store)
+
+
+def test_lambda_mu_explorer_redraws_from_the_grid():
+    pytest.importorskip("ipywidgets")
+    hist = [{"loss": 1.0, "hash": 1.0, "adv": 0.0, "quant": 0.0}]
+    grid = {(lam, mu): {"map_benign": 0.8 - lam / 10, "map_attack": 0.1 + lam / 10, "train_seconds": 1.0,
+                        "history": hist}
+            for lam in (0.0, 1.0, 3.0) for mu in (1e-4, 0.01)}
+    box = dw.lambda_mu_explorer(grid, undefended={"map_benign": 0.9, "map_attack": 0.05})
+    lam, mu = box.controls
+    assert (lam.value, mu.value) == (1.0, 1e-4) and box.state["entry"] is grid[1.0, 1e-4]
+    picture = box.children[-1]
+    first = picture.value
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    lam.value = 3.0
+    assert box.state["lambda"] == 3.0 and picture.value != first
+    assert "0.400" in box.children[1].value  # MAP under attack of the chosen cell
+    with pytest.raises(ValueError, match="not in the grid"):
+        dw.lambda_mu_explorer(grid, initial=(2.0, 1e-4))
+    with pytest.raises(ValueError, match="non-empty"):
+        dw.lambda_mu_explorer({})
