@@ -121,7 +121,10 @@ html: setup $(VENDOR_STAMP)
 
 # pytest exits 5 when it collected no test: for us that is a bug, so it stays a
 # failure (non-zero), with a message saying why.
+# The browser test needs the vendored JavaScript; without npm it skips (with a warning here).
 test: setup
+	@$(MAKE) --no-print-directory $(VENDOR_STAMP) || \
+	  echo "warning: could not vendor the book's JavaScript (npm); the browser test will skip" >&2
 	@echo "$(PY) -m pytest -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS)"
 	@rc=0; $(PY) -m pytest -q --timeout=$(TEST_TIMEOUT) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest ran no test (exit 5); treated as a failure" >&2; fi; \
