@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("defense", "map_benign", "map_under_attack", "train_seconds", "num_queries",
                                 "topk", "params", "check_attack")},
-           "history": r["history"]}
+           # per-epoch loss terms; the within-epoch trace stays in the run store
+           "history": [{k: v for k, v in h.items() if k != "trace"} for h in r["history"]]}
     cols = ", ".join(f"{'check' if k == CHECK else k} {v:.4f}" for k, v in r["map_under_attack"].items())
     text = (f"{r['defense']} on {config['method']} {args.bits} bits, {args.dataset} ({args.profile}, "
             f"{r['num_queries']} queries, MAP@{r['topk']}): benign {r['map_benign']:.4f}; under attack: {cols}; "
