@@ -271,13 +271,15 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                         block[k] = block.get(k, 0.0) + v
                     n, step, block_n = n + 1, step + 1, block_n + 1
                     if block_n == trace_every or n == steps_per_epoch:
-                        trace.append({"step": step - 1, **{k: float(v) / block_n for k, v in block.items()}})
+                        # block means stay tensors until the epoch ends: no host-device sync per block
+                        trace.append((step - 1, {k: v / block_n for k, v in block.items()}))
                         block, block_n = {}, 0
                     bar.update(1)
                     if progress and (n % postfix_every == 0 or n == steps_per_epoch):
                         bar.set_postfix({k: f"{float(v) / n:.4f}" for k, v in sums.items()}, refresh=False)
                 record = {"epoch": epoch, **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
-                          "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0, "trace": trace}
+                          "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+                          "trace": [{"step": i, **{k: float(v) for k, v in means.items()}} for i, means in trace]}
                 bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
                 if bad:
                     raise FloatingPointError(f"{defense.name}: non-finite loss terms {bad} in epoch {epoch}")
