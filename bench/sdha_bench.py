@@ -6,7 +6,7 @@ the book's default profile (5000 training items, 10 single-label classes),
 then checks that both versions agree (loss and gradients w.r.t. x_adv and
 h_adv).
 
-    python bench/sdha_bench.py [--batch 32] [--train 5000] [--bits 32]
+    python bench/sdha_bench.py [--batch 32 128 512] [--repeats 50] [--train 5000] [--bits 32]
                                [--classes 10] [--multilabel] [--device cpu] [--threads N]
 """
 from __future__ import annotations
@@ -69,13 +69,13 @@ def loss_and_grads(loss_fn, x, x_adv, h_adv, rel, codes, fallback):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--batch", type=int, nargs="+", default=[32, 128])
+    p.add_argument("--batch", type=int, nargs="+", default=[32, 128, 512])
     p.add_argument("--train", type=int, default=5000)
     p.add_argument("--bits", type=int, default=32)
     p.add_argument("--classes", type=int, default=10)
     p.add_argument("--multilabel", action="store_true")
     p.add_argument("--device", default="cpu")
-    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=50)
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     args = p.parse_args(argv)
     if args.threads:

@@ -85,7 +85,8 @@ def sdha_surrogate(h_adv: torch.Tensor, relevant: torch.Tensor, codes: torch.Ten
         fallback = fallback.to(q.dtype)
         q_sign = torch.sign(q)
         # Hamming distances d_H = K/2 + (-sign(q)/2) . r (exact), then w = (d_H + 1e-8)^(-z)
-        weight = torch.addmm(q.new_full((1, 1), k / 2), q_sign * -0.5, codes.t()).add_(1e-8).pow_(-z)
+        weight = torch.addmm(q.new_full((1, 1), k / 2), q_sign * -0.5, codes.t()).add_(1e-8)
+        weight = weight.rsqrt_() if z == 0.5 else weight.pow_(-z)  # rsqrt: the default z, several times faster
         mask = relevant.to(q.dtype)  # no copy when the caller passes a float mask (the attack does)
         weight.mul_(mask)
         count = mask.sum(1)
