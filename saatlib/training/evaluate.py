@@ -106,7 +106,8 @@ def build_check_attack(profile: str = "default", dataset: str | None = None, **o
 
 def _defended(hash_config: dict, method: str, profile: str, store: RunStore, device, progress: bool,
               recompute_model: bool, num_queries: int | None, overrides: dict):
-    """(model, record, key_model, codes, splits, x, y) of ``hash_config``'s model defended by ``method``."""
+    """(model, record with its ``config``, model key, codes, query images, query labels) of
+    ``hash_config``'s model defended by ``method`` (trained or loaded)."""
     config = defense_config(hash_config, method, profile, **overrides)
     key_model = model_key(config)
     if recompute_model:  # a retrained model invalidates its cached codes and attack results
@@ -214,6 +215,9 @@ def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[
         ``{"eps_255": [...], "map": [MAP at each eps], "map_benign": float,
         "linf": [max |x_adv - x|_inf at each eps], "num_queries": int}``.
     """
+    bad = [e for e in eps_255 if not e > 0]
+    if bad or not len(eps_255):
+        raise ValueError(f"eps must be positive (in units of 1/255), got {list(eps_255)!r}")
     store = store or RunStore()
     num_queries, topk = _resolve_sizes(hash_config, profile, num_queries, topk)
     model, _, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress, False,
@@ -221,8 +225,6 @@ def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[
     nq = x.shape[0]
     maps, linf = [], []
     for e in eps_255:
-        if not e > 0:
-            raise ValueError(f"eps must be positive (in units of 1/255), got {e!r}")
         r = _cached_attack_result(model, build_attack(attack, False, profile, eps=float(e) / 255), key_model, codes,
                                   x, y, num_queries, topk, hash_config["seed"], store, device, progress, False)
         maps.append(r["map_adversarial"])
