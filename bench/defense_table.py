@@ -28,7 +28,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from saatlib import paper  # noqa: E402
+from saatlib import paper, report  # noqa: E402
 from saatlib.pipeline import hashing_config  # noqa: E402
 from saatlib.profiles import profile_names  # noqa: E402
 from saatlib.store import RunStore  # noqa: E402
@@ -93,14 +93,13 @@ def main(argv: list[str] | None = None) -> int:
             cpu = sum(h.get("cpu_seconds", float("nan")) for h in r["history"])
             print(f"{name:<8}{100 * r['map_benign']:9.2f}{cells}{r['train_seconds']:9.1f}{cpu:8.1f}  {epochs}")
         print("(train s: wall time of the defense's epochs; cpu s: CPU time of the process over them, all threads)")
-        if "none" in rows and "SAAT" in rows:
+        v = report.defense_verdicts({m: report.table2_row(r) for m, r in rows.items()}, attacks=COLUMNS)
+        if v["saat_over_none"] is not None:
             base, saat = rows["none"]["map_under_attack"]["SAAT"], rows["SAAT"]["map_under_attack"]["SAAT"]
             print(f"check: SAAT-trained MAP under the SAAT attack {100 * saat:.2f} vs undefended {100 * base:.2f} "
-                  f"-> x{saat / max(base, 1e-12):.2f} ({'at least' if saat >= 2 * base else 'less than'} twice)")
-        if "ATRDH" in rows and "SAAT" in rows:
-            wins = {c: rows["SAAT"]["map_under_attack"][c] > rows["ATRDH"]["map_under_attack"][c]
-                    for c in COLUMNS if c in rows["SAAT"]["map_under_attack"]}
-            lost = [c for c, w in wins.items() if not w]
+                  f"-> x{v['saat_over_none']:.2f} ({'at least' if v['saat_doubles_none'] else 'less than'} twice)")
+        if v["saat_beats_atrdh"] is not None:
+            lost = [c for c, w in v["beats"].items() if not w]
             print("check: SAAT beats ATRDH under every attack" if not lost
                   else f"check: SAAT does not beat ATRDH under {', '.join(lost)}")
     ref = paper_rows(args.bits)

@@ -52,6 +52,11 @@ def _map_values(records: dict):
                     yield name, v
 
 
+def _datasets(records: dict, prefix: str) -> list[str]:
+    """The datasets named after ``prefix`` in record names ``<prefix><dataset>.<...>``, sorted."""
+    return sorted({k[len(prefix):].split(".")[0] for k in records if k.startswith(prefix)})
+
+
 # --- every chapter ----------------------------------------------------------------------------
 
 @pytest.mark.notebook
@@ -131,7 +136,7 @@ def test_mainstay_chapter_records(executed):
 def test_attacks_chapter_records(executed):
     executed("02_deep_hashing")
     _, r = executed("04_attacks")
-    datasets = sorted({k.split(".")[1] for k in r if k.startswith("map_benign.")})
+    datasets = _datasets(r, "map_benign.")
     assert datasets, "no dataset recorded"
     for d in datasets:
         benign, tbenign = r[f"map_benign.{d}"], r[f"tmap_benign.{d}"]
@@ -156,7 +161,7 @@ def test_attacks_chapter_records(executed):
 def test_adversarial_training_chapter_records(executed):
     executed("02_deep_hashing")
     _, r = executed("05_adversarial_training")
-    datasets = sorted({k.split(".")[1] for k in r if k.startswith("map_benign.")})
+    datasets = _datasets(r, "map_benign.")
     assert datasets
     attacks = ("HAG", "SDHA", "SAAT", "check")
     for d in datasets:
@@ -196,7 +201,7 @@ def test_reproduction_chapter_records(executed):
 
     _, r = executed("06_reproduction")
     bits = r["bits"]
-    datasets = sorted({k.split(".")[1] for k in r if k.startswith("table1.")})
+    datasets = _datasets(r, "table1.")
     assert datasets, "no Table I column recorded"
     for d in datasets:
         col = {row: r[f"table1.{d}.{row.replace(' ', '-')}"] for row in report.TABLE1_ROWS}
