@@ -45,9 +45,11 @@ def _resolve(profile: str, num_queries, topk):
 
 
 def attack_key(hash_config: dict, attack, num_queries: int | None, topk: int | None) -> dict:
-    """The run-store key of an attack run: the one :func:`saatlib.attack.run.run_attack` uses."""
-    return {"model": hash_config, "attack": dict(attack.config(), cls=type(attack).__name__),
-            "num_queries": num_queries, "topk": topk, "seed": hash_config["seed"]}
+    """The run-store key of an attack run on ``hash_config``'s model, the one
+    :func:`saatlib.attack.run.run_attack` uses."""
+    from saatlib.attack.run import attack_key as key_of
+
+    return key_of(hash_config, attack, num_queries, topk, hash_config["seed"])
 
 
 def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str = "default",

@@ -44,6 +44,14 @@ def query_batch(splits, num_queries: int | None):
     return x, y
 
 
+def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | None, seed: int) -> dict:
+    """Run-store key of an attack's result: the attacked model's config (a hashing
+    or defense config), the attack's class and hyper-parameters, the number of
+    attacked queries, topk and the seed."""
+    return {"model": model_key, "attack": dict(attack.config(), cls=type(attack).__name__),
+            "num_queries": num_queries, "topk": topk, "seed": seed}
+
+
 def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
                eps: float | None = None, steps: int | None = None, rule: str | None = None,
                num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
@@ -63,8 +71,7 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     if topk == -1:
         topk = prof["eval"]["topk"]
     attack = build_attack(name, targeted, profile, eps, steps, rule)
-    key = {"model": hash_config, "attack": dict(attack.config(), cls=type(attack).__name__),
-           "num_queries": num_queries, "topk": topk, "seed": hash_config["seed"]}
+    key = attack_key(hash_config, attack, num_queries, topk, hash_config["seed"])
     if recompute:
         store.delete(ATTACK_KIND, key)
     if store.has(ATTACK_KIND, key) and not return_examples:

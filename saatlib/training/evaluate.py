@@ -33,7 +33,7 @@ from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
 from saatlib.attack.evaluate import evaluate_attack
 from saatlib.attack.registry import build_attack
-from saatlib.attack.run import ATTACK_KIND, CODES_KIND, context_from_codes, model_codes, query_batch
+from saatlib.attack.run import ATTACK_KIND, CODES_KIND, attack_key, context_from_codes, model_codes, query_batch
 from saatlib.hashing import binarize
 from saatlib.metrics import mean_average_precision
 from saatlib.pipeline import load_data
@@ -123,8 +123,7 @@ def _defended(hash_config: dict, method: str, profile: str, store: RunStore, dev
 def _cached_attack_result(model, attack: Attack, key_model: dict, codes: dict, x, y, num_queries, topk, seed: int,
                           store: RunStore, device, progress: bool, recompute: bool) -> dict:
     """evaluate_attack of ``attack`` on the queries ``x``, cached under the model's key (``cached`` added)."""
-    key = {"model": key_model, "attack": dict(attack.config(), cls=type(attack).__name__),
-           "num_queries": num_queries, "topk": topk, "seed": seed}
+    key = attack_key(key_model, attack, num_queries, topk, seed)
     if recompute:
         store.delete(ATTACK_KIND, key)
     if store.has(ATTACK_KIND, key):
