@@ -22,7 +22,7 @@ from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
-CONFIG_VERSION = 2  # bump when a change to models or training invalidates stored runs
+CONFIG_VERSION = 3  # bump when a change to models or training invalidates stored runs (3: smallcnn widths)
 HASH_KIND = "hash_model"
 
 
@@ -90,7 +90,8 @@ def new_model(config: dict, in_channels: int, allow_random_init: bool = False):
     """An untrained model of ``config``, initialised from its seed."""
     hp = config["train"]
     with seeded(config["seed"]):
-        return build_model(hp["backbone"], config["bits"], in_channels, hp["pretrained"], allow_random_init)
+        return build_model(hp["backbone"], config["bits"], in_channels, hp["pretrained"], allow_random_init,
+                           widths=hp.get("widths"))
 
 
 def get_hash_model(

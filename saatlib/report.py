@@ -265,7 +265,8 @@ def settings_table(profiles: Sequence[str]) -> dict[str, dict[str, object]]:
     """The settings that separate profiles (e.g. ``("default", "paper")``), side by side.
 
     Returns:
-        ``{setting: {profile: value}}`` for the backbone, the victim's training
+        ``{setting: {profile: value}}`` for the backbone (and the channels of
+        ``smallcnn``'s blocks), the victim's training
         (epochs, batch, optimizer, learning rate), MAP@topk, the protocol sizes
         (None: the dataset's own split), attacked queries, the iterations of
         SAAT, HAG, SDHA, P2P and THA, the epochs of each defense and the
@@ -280,6 +281,7 @@ def settings_table(profiles: Sequence[str]) -> dict[str, dict[str, object]]:
         p = get_profile(name)
         h, a, d = p["hashing"], p["attack"], p.get("defense", {})
         put("backbone", name, h["backbone"])
+        put("backbone channels", name, "-".join(map(str, h["widths"])) if h.get("widths") else None)
         put("victim epochs", name, h["epochs"])
         put("victim batch size", name, h["batch_size"])
         put("victim optimizer", name, f"{h['optimizer']} lr {h['lr']:g}")

@@ -67,3 +67,34 @@ def test_random_init_opt_in_and_cached_weights_are_used(tmp_path, monkeypatch):
 def test_grey_input_feeds_rgb_backbone():
     model = build_model("resnet18", bits=8, in_channels=1, pretrained=False).eval()
     assert model(torch.rand(2, 1, 32, 32)).shape == (2, 8)
+
+
+def test_smallcnn_widths_set_the_channels_and_are_checked():
+    from saatlib.models.backbones import SmallCNN
+
+    narrow, wide = SmallCNN(1), SmallCNN(1, widths=(32, 64, 128))
+    assert [m.out_channels for m in narrow.modules() if isinstance(m, torch.nn.Conv2d)] == [16, 32, 64]
+    assert [m.out_channels for m in wide.modules() if isinstance(m, torch.nn.Conv2d)] == [32, 64, 128]
+    x = torch.rand(3, 1, 28, 28)
+    assert narrow.eval()(x).shape == wide.eval()(x).shape == (3, SmallCNN.out_features)
+    with pytest.raises(ValueError, match="three positive integers"):
+        SmallCNN(1, widths=(16, 32))
+    with pytest.raises(ValueError, match="smallcnn"):
+        build_model("alexnet", bits=16, in_channels=3, pretrained=False, widths=(8, 8, 8))
+
+
+def test_channels_last_layout_gives_the_values_of_the_usual_layout():
+    """The layout is a speed choice only: the same weights in NCHW give the same output."""
+    from saatlib.models.backbones import SmallCNN
+
+    torch.manual_seed(0)
+    net = SmallCNN(1).eval()
+    ref = SmallCNN(1).eval()
+    ref.load_state_dict(net.state_dict())
+    ref.to(memory_format=torch.contiguous_format)
+    ref.forward = lambda x: ref.fc(ref.pool(ref.features(x.contiguous())))
+    x = torch.rand(4, 1, 28, 28)
+    conv2 = net.features[1][0].weight  # (32, 16, 3, 3)
+    assert conv2.is_contiguous(memory_format=torch.channels_last) and not conv2.is_contiguous()
+    assert ref.features[1][0].weight.is_contiguous()
+    torch.testing.assert_close(net(x), ref(x), rtol=1e-4, atol=1e-5)

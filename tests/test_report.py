@@ -144,6 +144,7 @@ def test_paper_claims_cell_by_cell():
 def test_settings_table_reads_the_profiles():
     t = report.settings_table(("default", "paper"))
     assert t["backbone"] == {"default": "smallcnn", "paper": "alexnet"}
+    assert t["backbone channels"] == {"default": "16-32-64", "paper": None}
     assert t["victim epochs"] == {"default": get_profile("default")["hashing"]["epochs"], "paper": 100}
     assert t["MAP@topk"] == {"default": 1000, "paper": 5000}
     assert t["HAG iterations"]["paper"] == 2000 and t["SDHA iterations"]["paper"] == 1500

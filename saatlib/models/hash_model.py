@@ -1,6 +1,8 @@
 """The hash model h = tanh(a * W f(normalise(x))) of reference section 1."""
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from torch import nn
 
@@ -52,6 +54,7 @@ def build_model(
     in_channels: int = 1,
     pretrained: bool = True,
     allow_random_init: bool = False,
+    widths: Sequence[int] | None = None,
 ) -> HashModel:
     """Build a hash model.
 
@@ -62,6 +65,7 @@ def build_model(
         pretrained: ImageNet weights for torchvision backbones (ignored for smallcnn).
         allow_random_init: fall back to random weights when the ImageNet weights
             are missing (otherwise a clear error says where to put them).
+        widths: channels of the three ``smallcnn`` blocks (None: its default).
     """
     if not isinstance(bits, int) or bits < 1:
         raise ValueError(f"bits must be a positive integer, got {bits!r}")
@@ -69,5 +73,5 @@ def build_model(
         norm = Normalize(IMAGENET_MEAN, IMAGENET_STD, to_rgb=True)
     else:
         norm = Normalize((0.5,) * in_channels, (0.5,) * in_channels)
-    net = build_backbone(backbone, in_channels, pretrained, allow_random_init)
+    net = build_backbone(backbone, in_channels, pretrained, allow_random_init, widths)
     return HashModel(net, bits, norm)

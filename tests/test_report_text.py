@@ -1,0 +1,59 @@
+"""The reproduction report's sentences say what the numbers say."""
+from saatlib import paper, report, report_text
+
+NT_HOLDS = {"Original": 0.9, "HAG": 0.5, "SDHA": 0.6, "SAAT": 0.3,
+            "Original t-MAP": 0.1, "P2P": 0.7, "DHTA": 0.8, "THA": 0.75, "SAAT-targeted": 0.72}
+NT_FAILS = {**NT_HOLDS, "SAAT": 0.55}
+
+
+def test_attack_claims_count_and_rank_ours_and_the_papers():
+    ours = {"a": NT_HOLDS, "b": NT_FAILS}
+    theirs = {"P": {"Original": 80.0, "HAG": 40.0, "SDHA": 30.0, "SAAT": 20.0,
+                    "P2P": 50.0, "DHTA": 60.0, "THA": 70.0, "SAAT-targeted": 75.0}}
+    text = report_text.attack_claims_markdown(ours, theirs, {"a": 10, "b": 20}, bits=32)
+    # a: SAAT lowest holds, SAAT-targeted (0.72) below DHTA: 1; b: neither: 0; paper: both
+    assert "hold in 2 of 2 cases; on our data in **1 of 4**" in text
+    assert "* **a** (10 queries), MAP: SAAT 30.0 < HAG 50.0 < SDHA 60.0; SAAT lowest **holds**" in text
+    assert "* **b** (20 queries)" in text and "SAAT lowest **does not hold**" in text
+    assert "t-MAP: DHTA 80.0 > THA 75.0 > SAAT-targeted 72.0 > P2P 70.0" in text
+    assert "* paper, P: MAP SAAT 20.0 < SDHA 30.0 < HAG 40.0" in text
+
+
+def _rows(saat_saat, atrdh_hag):
+    return {"none": {"Original": 0.9, "HAG": 0.3, "SDHA": 0.35, "SAAT": 0.3, "check": 0.28},
+            "ATRDH": {"Original": 0.85, "HAG": atrdh_hag, "SDHA": 0.5, "SAAT": 0.5, "check": 0.5},
+            "SAAT": {"Original": 0.8, "HAG": 0.6, "SDHA": 0.6, "SAAT": saat_saat, "check": 0.45}}
+
+
+def test_defense_claims_state_the_ratio_and_each_verdict():
+    ours = {"a": _rows(saat_saat=0.66, atrdh_hag=0.55), "b": _rows(saat_saat=0.45, atrdh_hag=0.7)}
+    theirs = {ds: report.paper_table2_rows(ds, 32) for ds in paper.PAPER_DATASETS}
+    text = report_text.defense_claims_markdown(ours, theirs, 32, check="check")
+    assert "* **a**: SAAT-trained vs ATRDH-trained (HAG 60.0 vs 55.0, SDHA 60.0 vs 50.0, SAAT 66.0 vs 50.0)" in text
+    assert "/ undefended = 2.20×: at least twice **holds**" in text
+    assert "/ undefended = 1.50×: at least twice **does not hold**" in text
+    b_line = next(line for line in text.splitlines() if line.startswith("* **b**"))
+    assert "above under every attack **does not hold**" in b_line  # HAG 0.6 < 0.7, SAAT 0.45 < 0.5
+    assert "* under the check attack, SAAT-trained above ATRDH-trained: a does not hold, b does not hold." in text
+    paper_ratios = [report.defense_verdicts(r)["saat_over_none"] for r in theirs.values()]
+    assert f"the ratio is {min(paper_ratios):.2f} to {max(paper_ratios):.2f}" in text
+
+
+def test_paper_exceptions_are_the_false_cells():
+    claims = report.paper_claims()
+    exceptions = report_text.paper_exceptions(claims)
+    assert set(exceptions) == set(report_text.PAPER_CLAIM_KEYS)
+    for key, cells in exceptions.items():
+        expected = sorted(f"{ds} {b} bits" for (ds, b), c in claims.items() if c[key] is False)
+        assert cells == expected
+    text = report_text.paper_claims_markdown(claims)
+    assert f"({len(claims)} cells of dataset and bits)" in text
+    for key, cells in exceptions.items():
+        for cell in cells:
+            assert cell in text
+
+
+def test_paper_claims_text_says_every_cell_when_nothing_fails():
+    claims = {("X", 32): dict.fromkeys(report_text.PAPER_CLAIM_KEYS, True)}
+    text = report_text.paper_claims_markdown(claims)
+    assert text.count("every cell") == 5 and "all but" not in text
