@@ -1,10 +1,11 @@
-"""The reproduction report's sentences: verdicts of :mod:`saatlib.report` as Markdown.
+"""The book's computed sentences: verdicts of :mod:`saatlib.report` and measured curves as Markdown.
 
-Chapter 6 states, for our tables and the paper's, which of the paper's claims
-hold. The numbers and verdicts come from :mod:`saatlib.report`; this module only
-writes them out, so the chapter's cells stay short and the wording is tested
-once, here. Our values are fractions in [0, 1] (shown in %), the paper's are
-already in %.
+Chapters 5 and 6 state, from the numbers of the run, which of the paper's
+claims hold, whether a defense shows gradient masking, and how MAP moves with
+the budget or SAAT's lambda. The numbers and verdicts come from
+:mod:`saatlib.report` and the run store; this module only writes them out, so
+the chapters' cells stay short and the wording is tested once, here. Our
+values are fractions in [0, 1] (MAP), the paper's are in %.
 """
 from __future__ import annotations
 
@@ -117,3 +118,118 @@ def paper_claims_markdown(claims: Mapping[tuple[str, int], Mapping[str, bool | N
             f"ProS-GAN among the rivals in {where('saat_highest_tmap_with_prosgan')}. The SAAT-trained "
             f"model is above the ATRDH-trained one under all three attacks in {where('saat_beats_atrdh')}, "
             f"and at least twice the undefended MAP under the SAAT attack in {where('saat_doubles_none')}.")
+
+
+# --- chapter 5: adversarial training -----------------------------------------------------------
+
+def defense_verdict_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]]],
+                             saat_epochs: Mapping[str, int],
+                             attacks: Sequence[str] = ("HAG", "SDHA", "SAAT")) -> tuple[str, dict]:
+    """Table II's claims on our rows, one paragraph per dataset, with the reason when 2x fails.
+
+    Args:
+        ours: ``{dataset: {defense: row}}`` (:func:`report.table2_row`; ``"none"`` undefended).
+        saat_epochs: epochs of the SAAT defense per dataset (said when the ratio is below 2).
+        attacks: the attacks of the first claim (the check attack may be among them).
+    Returns:
+        (Markdown, ``{dataset: report.defense_verdicts(...)}``). When SAAT keeps
+        less than twice the undefended MAP, the text gives the ceiling of the
+        ratio (the SAAT model's benign MAP over the undefended model's MAP under
+        attack) and the share of its benign MAP the SAAT model keeps.
+    """
+    verdicts, paragraphs = {}, []
+    for d, rows in ours.items():
+        v = verdicts[d] = report.defense_verdicts(rows, attacks=attacks)
+        saat, und, lines = rows.get("SAAT"), rows["none"], []
+        if v["saat_over_none"] is not None:
+            lines.append(f"under the SAAT attack the SAAT-trained model keeps MAP {saat['SAAT']:.3f} against "
+                         f"{und['SAAT']:.3f} undefended: {v['saat_over_none']:.1f} times as much"
+                         + (" (at least twice)" if v["saat_doubles_none"] else " — **less than twice**"))
+            if not v["saat_doubles_none"]:
+                lines.append(f"why not twice: even a SAAT model that kept its whole benign MAP "
+                             f"({saat['Original']:.3f}) under the attack would reach "
+                             f"{saat['Original'] / und['SAAT']:.2f} times; it keeps "
+                             f"{saat['SAAT'] / saat['Original']:.0%} of it, after {saat_epochs[d]} epoch(s) of "
+                             "adversarial training where the paper runs 20 (exercise 1 trains longer)")
+        if v["saat_beats_atrdh"] is not None:
+            lost = [a for a, won in v["beats"].items() if not won]
+            lines.append("SAAT beats ATRDH under every attack" if not lost else
+                         f"SAAT does **not** beat ATRDH under {', '.join(lost)}")
+            lines.append(f"benign MAP: SAAT {saat['Original']:.3f}, ATRDH {rows['ATRDH']['Original']:.3f}, "
+                         f"undefended {und['Original']:.3f}")
+        paragraphs.append(f"**{d}**:\n" + "\n".join(f"* {line};" for line in lines))
+    return "\n\n".join(paragraphs), verdicts
+
+
+def masking_report(under_attack: Mapping[tuple[str, str], Mapping[str, float]], check: str,
+                   attacks: Sequence[str] = ("HAG", "SDHA", "SAAT"), masked_below: float = 0.1
+                   ) -> tuple[list[dict], str]:
+    """The gradient-masking check: the check attack against the lowest MAP of the table's attacks.
+
+    Args:
+        under_attack: ``{(dataset, defense): {attack: MAP}}`` with ``check`` among the
+            attacks and defense ``"none"`` (undefended) on every dataset.
+        check: the check attack's key.
+        masked_below: a defense whose MAP under the check attack is more than this below
+            its lowest MAP in the table is called suspect (its robustness is an
+            artefact of the table's attacks).
+    Returns:
+        (rows: one dict per model with ``dataset``, ``defense``, the lowest MAP of
+        ``attacks``, the check attack's MAP and their difference ``check minus
+        lowest``; Markdown: how often the check attack is stronger, whether any
+        defense is suspect, and each defense's MAP gain over the undefended model
+        under the check attack).
+    """
+    rows = []
+    for (d, m), r in under_attack.items():
+        lowest = min(r[a] for a in attacks)
+        rows.append({"dataset": d, "defense": m, f"lowest of {'/'.join(attacks)}": lowest,
+                     "check attack": r[check], "check minus lowest": r[check] - lowest})
+    suspect = [f"{r['defense']} on {r['dataset']}" for r in rows
+               if r["defense"] != "none" and r["check minus lowest"] < -masked_below]
+    stronger = sum(r["check minus lowest"] < 0 for r in rows)
+    datasets = list(dict.fromkeys(d for d, _ in under_attack))
+    gains = [f"{m} {r[check] - under_attack[d, 'none'][check]:+.3f}" + (f" ({d})" if len(datasets) > 1 else "")
+             for (d, m), r in under_attack.items() if m != "none"]
+    text = (f"The check attack goes below the table's strongest attack on {stronger} of {len(rows)} models. "
+            if stronger else "The check attack is weaker than the table's strongest attack on every model "
+            "here, so it finds no weakness the table missed. ")
+    text += (f"No defense loses more than {masked_below:g} MAP to it beyond its lowest MAP in the table: no sign "
+             "of gradient masking at this budget. " if not suspect else
+             f"It takes at least {masked_below:g} MAP more than the table's attacks from {', '.join(suspect)}: "
+             "part of that robustness in the table is an artefact of the attacks, not of the model. ")
+    text += "Under the check attack the defenses keep, over the undefended model, " + ", ".join(gains) + " MAP."
+    return rows, text
+
+
+def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[float]]) -> str:
+    """Which defense keeps most MAP at the largest budget, and every curve's values.
+
+    Args:
+        eps_255: budgets in units of 1/255, in the order of the curves' values.
+        curves: ``{defense: [MAP at each budget]}`` with ``"none"`` (undefended) among them.
+    """
+    top = eps_255.index(max(eps_255))
+    best = max(curves, key=lambda m: curves[m][top])
+    return (f"At {eps_255[top]:g}/255, twice the training budget, the most robust model is **{best}** "
+            f"(MAP {curves[best][top]:.3f}; undefended {curves['none'][top]:.3f}). "
+            + " ".join(f"{m}: {', '.join(f'{v:.3f}' for v in c)}." for m, c in curves.items())
+            + f" (MAP at eps {', '.join(f'{e:g}/255' for e in eps_255)}.)")
+
+
+def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]]) -> str:
+    """How MAP (benign and under the SAAT attack) moves with SAAT's lambda at the smallest mu.
+
+    Args:
+        grid: ``{(lambda, mu): {"map_benign": ..., "map_attack": ...}}``
+            (:func:`saatlib.defense_widgets.lambda_mu_grid`).
+    """
+    mu0 = min(mu for _, mu in grid)
+    by_lambda = {lam: grid[lam, mu0] for lam in sorted(lam for lam, mu in grid if mu == mu0)}
+    lo, hi = min(by_lambda), max(by_lambda)
+    return (f"With mu = {mu0:g}: "
+            + "; ".join(f"lambda {lam:g}: benign {r['map_benign']:.3f}, under SAAT {r['map_attack']:.3f}"
+                        for lam, r in by_lambda.items())
+            + f". From lambda {lo:g} to {hi:g} the MAP under attack changes by "
+            f"{by_lambda[hi]['map_attack'] - by_lambda[lo]['map_attack']:+.3f} and the benign MAP by "
+            f"{by_lambda[hi]['map_benign'] - by_lambda[lo]['map_benign']:+.3f}.")

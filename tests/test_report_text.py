@@ -1,4 +1,6 @@
 """The reproduction report's sentences say what the numbers say."""
+import pytest
+
 from saatlib import paper, report, report_text
 
 NT_HOLDS = {"Original": 0.9, "HAG": 0.5, "SDHA": 0.6, "SAAT": 0.3,
@@ -57,3 +59,45 @@ def test_paper_claims_text_says_every_cell_when_nothing_fails():
     claims = {("X", 32): dict.fromkeys(report_text.PAPER_CLAIM_KEYS, True)}
     text = report_text.paper_claims_markdown(claims)
     assert text.count("every cell") == 5 and "all but" not in text
+
+
+# --- chapter 5 ---------------------------------------------------------------------------------
+
+def test_defense_verdict_says_why_not_twice_from_the_numbers():
+    low = _rows(saat_saat=0.45, atrdh_hag=0.55)  # SAAT 0.45 vs undefended 0.30: 1.5x
+    text, verdicts = report_text.defense_verdict_markdown({"a": low}, {"a": 2})
+    assert verdicts["a"]["saat_over_none"] == pytest.approx(1.5)
+    assert "keeps MAP 0.450 against 0.300 undefended: 1.5 times as much — **less than twice**" in text
+    # the ceiling: benign 0.80 / 0.30 = 2.67; kept 0.45 / 0.80 = 56%
+    assert "would reach 2.67 times; it keeps 56% of it, after 2 epoch(s)" in text
+    assert "SAAT does **not** beat ATRDH under SAAT" in text  # 0.45 < 0.50
+    high, _ = report_text.defense_verdict_markdown({"a": _rows(0.66, 0.55)}, {"a": 2})
+    assert "(at least twice)" in high and "why not twice" not in high
+    assert "SAAT beats ATRDH under every attack" in high
+
+
+def test_masking_report_flags_a_defense_that_collapses_under_the_check_attack():
+    under = {("a", "none"): {"HAG": 0.3, "SDHA": 0.35, "SAAT": 0.25, "check": 0.2},
+             ("a", "SAAT"): {"HAG": 0.6, "SDHA": 0.62, "SAAT": 0.55, "check": 0.52},
+             ("a", "ATRDH"): {"HAG": 0.7, "SDHA": 0.7, "SAAT": 0.65, "check": 0.3}}
+    rows, text = report_text.masking_report(under, "check")
+    gaps = {r["defense"]: r["check minus lowest"] for r in rows}
+    assert gaps == pytest.approx({"none": -0.05, "SAAT": -0.03, "ATRDH": -0.35})
+    assert "below the table's strongest attack on 3 of 3 models" in text
+    assert "from ATRDH on a:" in text and "SAAT on a" not in text.split("from")[1].split(":")[0]
+    assert "SAAT +0.320, ATRDH +0.100 MAP." in text
+    clean = {k: {**v, "check": min(v["HAG"], v["SDHA"], v["SAAT"]) + 0.01} for k, v in under.items()}
+    _, text = report_text.masking_report(clean, "check")
+    assert "weaker than the table's strongest attack on every model" in text and "no sign" in text
+
+
+def test_eps_and_lambda_sentences_pick_the_right_values():
+    text = report_text.eps_curve_markdown([2, 8, 16], {"none": [0.7, 0.2, 0.0], "SAAT": [0.72, 0.6, 0.4],
+                                                       "CgAT": [0.71, 0.62, 0.45]})
+    assert text.startswith("At 16/255, twice the training budget, the most robust model is **CgAT** "
+                           "(MAP 0.450; undefended 0.000)")
+    grid = {(0.0, 1e-4): {"map_benign": 0.85, "map_attack": 0.2}, (3.0, 1e-4): {"map_benign": 0.75,
+            "map_attack": 0.6}, (3.0, 0.1): {"map_benign": 0.1, "map_attack": 0.1}}
+    text = report_text.lambda_markdown(grid)
+    assert "With mu = 0.0001: lambda 0: benign 0.850, under SAAT 0.200; lambda 3: benign 0.750" in text
+    assert "changes by +0.400 and the benign MAP by -0.100." in text
