@@ -21,6 +21,7 @@ import logging
 from typing import Mapping, Sequence
 
 from saatlib import paper
+from saatlib.metrics import average_precision
 from saatlib.profiles import get_profile
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,24 @@ def paper_table1_column(dataset: str, bits: int) -> dict[str, float | None]:
     return {row: None if row == "Original t-MAP" else paper.paper_value("attacks", method=row, dataset=dataset,
                                                                          bits=bits)
             for row in PAPER_TABLE1_ROWS}
+
+
+def paired_ap_gap(codes_a, codes_b, db_codes, query_labels, db_labels, topk: int | None) -> tuple[float, float]:
+    """Mean and standard error over the queries of AP(a) - AP(b): two attacks on the same queries.
+
+    Args:
+        codes_a, codes_b: (Q, K) adversarial query codes of the two attacks, in {-1, +1}.
+        db_codes, db_labels: (N, K) database codes and (N, C) labels.
+        query_labels: (Q, C) labels scoring the queries (their target labels for t-MAP).
+        topk: AP@topk (None: the whole database).
+    Returns:
+        (mean, standard error) of the per-query differences (standard error 0 for one query).
+        A gap more than two standard errors from 0 is unlikely to be noise of the query sample.
+    """
+    diff = (average_precision(codes_a, db_codes, query_labels, db_labels, topk=topk)
+            - average_precision(codes_b, db_codes, query_labels, db_labels, topk=topk))
+    se = float(diff.std() / len(diff) ** 0.5) if len(diff) > 1 else 0.0
+    return float(diff.mean()), se
 
 
 def ranking(values: Mapping[str, float | None], names: Sequence[str], lower_is_better: bool) -> list[str]:

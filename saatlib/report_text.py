@@ -1,6 +1,6 @@
 """The book's computed sentences: verdicts of :mod:`saatlib.report` and measured curves as Markdown.
 
-Chapters 5 and 6 state, from the numbers of the run, which of the paper's
+Chapters 4, 5 and 6 state, from the numbers of the run, which of the paper's
 claims hold, whether a defense shows gradient masking, and how MAP moves with
 the budget or SAAT's lambda. The numbers and verdicts come from
 :mod:`saatlib.report` and the run store; this module only writes them out, so
@@ -118,6 +118,60 @@ def paper_claims_markdown(claims: Mapping[tuple[str, int], Mapping[str, bool | N
             f"ProS-GAN among the rivals in {where('saat_highest_tmap_with_prosgan')}. The SAAT-trained "
             f"model is above the ATRDH-trained one under all three attacks in {where('saat_beats_atrdh')}, "
             f"and at least twice the undefended MAP under the SAAT attack in {where('saat_doubles_none')}.")
+
+
+# --- chapter 4: attacks ------------------------------------------------------------------------
+
+def _gap_text(rival: str, mean: float, se: float) -> str:
+    noise = "beyond" if abs(mean) > 2 * se else "within"
+    return f"per-query AP of SAAT minus {rival}: {mean:+.3f} ± {se:.3f}, {noise} two standard errors"
+
+
+def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
+                             targeted: Mapping[str, Mapping[str, float]],
+                             gaps: Mapping[str, Mapping[bool, tuple[str, float, float]]],
+                             num_queries: Mapping[str, int | None], paper_holds: Sequence[bool | None],
+                             bits: int) -> tuple[str, int]:
+    """Whether SAAT is first in both rankings (lowest MAP, highest t-MAP) on each dataset, with the evidence.
+
+    Args:
+        non_targeted: ``{dataset: {attack: MAP}}`` (HAG, SDHA, SAAT).
+        targeted: ``{dataset: {attack: t-MAP}}`` (P2P, DHTA, THA, SAAT: SAAT-targeted under "SAAT").
+        gaps: ``{dataset: {False: (rival, mean, se), True: (...)}}``: SAAT against its closest
+            rival in each ranking, per-query AP differences (:func:`report.paired_ap_gap`).
+        num_queries: attacked queries per dataset.
+        paper_holds: per paper dataset, whether SAAT is first in both of the paper's rankings
+            (None: the paper has no values at ``bits``).
+        bits: code length.
+    Returns:
+        (Markdown, number of the 2 x datasets gaps more than two standard errors from 0).
+    """
+    lines, held = [], 0
+    for d, nt in non_targeted.items():
+        tg = targeted[d]
+        low, high = min(nt, key=nt.get), max(tg, key=tg.get)
+        held += (low == "SAAT") + (high == "SAAT")
+        rivals = ", ".join(f"{n} {nt[n]:.3f}" for n in nt if n != "SAAT")
+        a = (f"SAAT has the lowest MAP ({nt['SAAT']:.3f}; {rivals})" if low == "SAAT" else
+             f"SAAT does **not** have the lowest MAP: {low} reaches {nt[low]:.3f}, SAAT {nt['SAAT']:.3f}")
+        others = ", ".join(f"{n} {tg[n]:.3f}" for n in tg if n != "SAAT")
+        b = (f"SAAT-targeted has the highest t-MAP ({tg['SAAT']:.3f}; {others})" if high == "SAAT" else
+             f"SAAT-targeted does **not** have the highest t-MAP: {high} reaches {tg[high]:.3f}, "
+             f"SAAT-targeted {tg['SAAT']:.3f}")
+        lines.append(f"* **{d}** ({num_queries[d]} queries): {a} ({_gap_text(*gaps[d][False])}); "
+                     f"{b} ({_gap_text(*gaps[d][True])}).")
+    n = 2 * len(non_targeted)
+    summary = "holds in full" if held == n else "does not hold at all" if held == 0 else "holds only in part"
+    paper_text = (f"The paper has no {bits}-bit results to compare with. " if None in paper_holds else
+                  f"In the paper ({bits} bits) SAAT is first in both rankings on all "
+                  f"{len(paper_holds)} datasets. " if all(paper_holds) else
+                  f"In the paper ({bits} bits) SAAT is not first everywhere. ")
+    resolved = sum(abs(mean) > 2 * se for g in gaps.values() for _, mean, se in g.values())
+    text = (paper_text + f"Here, the ordering **{summary}** ({held} of {n} comparisons):\n\n" + "\n".join(lines)
+            + f"\n\n{resolved} of {n} gaps between SAAT and its closest rival exceed two standard errors of "
+            "the per-query differences"
+            + (": with this many queries, the ranking of the attacks is not resolved." if resolved == 0 else "."))
+    return text, resolved
 
 
 # --- chapter 5: adversarial training -----------------------------------------------------------

@@ -101,3 +101,42 @@ def test_eps_and_lambda_sentences_pick_the_right_values():
     text = report_text.lambda_markdown(grid)
     assert "With mu = 0.0001: lambda 0: benign 0.850, under SAAT 0.200; lambda 3: benign 0.750" in text
     assert "changes by +0.400 and the benign MAP by -0.100." in text
+
+
+# --- chapter 4 ---------------------------------------------------------------------------------
+
+def test_paired_ap_gap_is_the_mean_and_standard_error_of_per_query_differences():
+    import torch
+
+    from saatlib.metrics import average_precision
+
+    g = torch.Generator().manual_seed(0)
+    db = torch.randint(0, 2, (50, 8), generator=g).float() * 2 - 1
+    db_y = torch.eye(3)[torch.randint(3, (50,), generator=g)]
+    q_y = torch.eye(3)[torch.randint(3, (6,), generator=g)]
+    a = torch.randint(0, 2, (6, 8), generator=g).float() * 2 - 1
+    b = -a
+    diff = average_precision(a, db, q_y, db_y, topk=20) - average_precision(b, db, q_y, db_y, topk=20)
+    mean, se = report.paired_ap_gap(a, b, db, q_y, db_y, 20)
+    assert mean == pytest.approx(float(diff.mean())) and se == pytest.approx(float(diff.std() / 6 ** 0.5))
+    assert report.paired_ap_gap(a, a, db, q_y, db_y, 20) == (0.0, 0.0)
+    assert report.paired_ap_gap(a[:1], b[:1], db, q_y[:1], db_y, 20)[1] == 0.0
+
+
+def test_attack_ordering_text_counts_holds_and_resolved_gaps():
+    nt = {"a": {"HAG": 0.3, "SDHA": 0.4, "SAAT": 0.2}, "b": {"HAG": 0.3, "SDHA": 0.25, "SAAT": 0.28}}
+    tg = {"a": {"P2P": 0.5, "DHTA": 0.6, "THA": 0.55, "SAAT": 0.7}, "b": {"P2P": 0.5, "DHTA": 0.6, "THA": 0.55,
+                                                                         "SAAT": 0.58}}
+    gaps = {"a": {False: ("HAG", -0.1, 0.01), True: ("DHTA", 0.1, 0.02)},
+            "b": {False: ("SDHA", 0.03, 0.02), True: ("DHTA", -0.02, 0.05)}}
+    text, resolved = report_text.attack_ordering_markdown(nt, tg, gaps, {"a": 100, "b": 20}, [True, True], 32)
+    assert resolved == 2  # a's two gaps are beyond 2 standard errors, b's within
+    assert text.startswith("In the paper (32 bits) SAAT is first in both rankings on all 2 datasets. "
+                           "Here, the ordering **holds only in part** (2 of 4 comparisons)")
+    assert "* **a** (100 queries): SAAT has the lowest MAP (0.200; HAG 0.300, SDHA 0.400)" in text
+    assert "SAAT does **not** have the lowest MAP: SDHA reaches 0.250, SAAT 0.280" in text
+    assert "SAAT-targeted does **not** have the highest t-MAP: DHTA reaches 0.600, SAAT-targeted 0.580" in text
+    assert "per-query AP of SAAT minus HAG: -0.100 ± 0.010, beyond two standard errors" in text
+    assert "2 of 4 gaps between SAAT and its closest rival exceed two standard errors" in text
+    none, _ = report_text.attack_ordering_markdown(nt, tg, gaps, {"a": 1, "b": 1}, [True, None], 32)
+    assert none.startswith("The paper has no 32-bit results to compare with.")
