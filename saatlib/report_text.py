@@ -131,7 +131,7 @@ def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
                              targeted: Mapping[str, Mapping[str, float]],
                              gaps: Mapping[str, Mapping[bool, tuple[str, float, float]]],
                              num_queries: Mapping[str, int | None], paper_holds: Sequence[bool | None],
-                             bits: int) -> tuple[str, int]:
+                             bits: int) -> tuple[str, int, dict[str, dict[str, bool | None]]]:
     """Whether SAAT is first in both rankings (lowest MAP, highest t-MAP) on each dataset, with the evidence.
 
     Args:
@@ -144,13 +144,19 @@ def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
             (None: the paper has no values at ``bits``).
         bits: code length.
     Returns:
-        (Markdown, number of the 2 x datasets gaps more than two standard errors from 0).
+        (Markdown, number of the 2 x datasets gaps more than two standard errors from 0,
+        ``{dataset: {"saat_lowest_map": ..., "saat_highest_tmap": ...}}``: SAAT strictly
+        first, as :func:`report.attack_verdicts` decides for Table I).
     """
-    lines, held = [], 0
+    lines, held, verdicts = [], 0, {}
     for d, nt in non_targeted.items():
         tg = targeted[d]
-        low, high = min(nt, key=nt.get), max(tg, key=tg.get)
-        held += (low == "SAAT") + (high == "SAAT")
+        v = verdicts[d] = {"saat_lowest_map": report.strictly_best(nt, "SAAT", list(nt), lower_is_better=True),
+                           "saat_highest_tmap": report.strictly_best(tg, "SAAT", list(tg), lower_is_better=False)}
+        held += bool(v["saat_lowest_map"]) + bool(v["saat_highest_tmap"])
+        # the winner: SAAT when strictly first, else its strongest rival (ahead or level)
+        low = "SAAT" if v["saat_lowest_map"] else min((n for n in nt if n != "SAAT"), key=nt.get)
+        high = "SAAT" if v["saat_highest_tmap"] else max((n for n in tg if n != "SAAT"), key=tg.get)
         rivals = ", ".join(f"{n} {nt[n]:.3f}" for n in nt if n != "SAAT")
         a = (f"SAAT has the lowest MAP ({nt['SAAT']:.3f}; {rivals})" if low == "SAAT" else
              f"SAAT does **not** have the lowest MAP: {low} reaches {nt[low]:.3f}, SAAT {nt['SAAT']:.3f}")
@@ -171,7 +177,7 @@ def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
             + f"\n\n{resolved} of {n} gaps between SAAT and its closest rival exceed two standard errors of "
             "the per-query differences"
             + (": with this many queries, the ranking of the attacks is not resolved." if resolved == 0 else "."))
-    return text, resolved
+    return text, resolved, verdicts
 
 
 # --- chapter 5: adversarial training -----------------------------------------------------------

@@ -129,8 +129,11 @@ def test_attack_ordering_text_counts_holds_and_resolved_gaps():
                                                                          "SAAT": 0.58}}
     gaps = {"a": {False: ("HAG", -0.1, 0.01), True: ("DHTA", 0.1, 0.02)},
             "b": {False: ("SDHA", 0.03, 0.02), True: ("DHTA", -0.02, 0.05)}}
-    text, resolved = report_text.attack_ordering_markdown(nt, tg, gaps, {"a": 100, "b": 20}, [True, True], 32)
+    text, resolved, verdicts = report_text.attack_ordering_markdown(nt, tg, gaps, {"a": 100, "b": 20},
+                                                                    [True, True], 32)
     assert resolved == 2  # a's two gaps are beyond 2 standard errors, b's within
+    assert verdicts == {"a": {"saat_lowest_map": True, "saat_highest_tmap": True},
+                        "b": {"saat_lowest_map": False, "saat_highest_tmap": False}}
     assert text.startswith("In the paper (32 bits) SAAT is first in both rankings on all 2 datasets. "
                            "Here, the ordering **holds only in part** (2 of 4 comparisons)")
     assert "* **a** (100 queries): SAAT has the lowest MAP (0.200; HAG 0.300, SDHA 0.400)" in text
@@ -138,5 +141,10 @@ def test_attack_ordering_text_counts_holds_and_resolved_gaps():
     assert "SAAT-targeted does **not** have the highest t-MAP: DHTA reaches 0.600, SAAT-targeted 0.580" in text
     assert "per-query AP of SAAT minus HAG: -0.100 ± 0.010, beyond two standard errors" in text
     assert "2 of 4 gaps between SAAT and its closest rival exceed two standard errors" in text
-    none, _ = report_text.attack_ordering_markdown(nt, tg, gaps, {"a": 1, "b": 1}, [True, None], 32)
+    none, _, _ = report_text.attack_ordering_markdown(nt, tg, gaps, {"a": 1, "b": 1}, [True, None], 32)
     assert none.startswith("The paper has no 32-bit results to compare with.")
+    tied = {"a": {**nt["a"], "HAG": 0.2}}  # level with HAG: not the lowest, and HAG is named
+    text, _, verdicts = report_text.attack_ordering_markdown(tied, {"a": tg["a"]}, {"a": gaps["a"]}, {"a": 1},
+                                                             [True], 32)
+    assert verdicts["a"]["saat_lowest_map"] is False
+    assert "SAAT does **not** have the lowest MAP: HAG reaches 0.200, SAAT 0.200" in text

@@ -63,7 +63,7 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.contiguous(memory_format=torch.channels_last)
-        # Flatten reads the pooled (B, 128, 2, 2) map in logical NCHW order
+        # Flatten reads the pooled (B, c3, 2, 2) map in logical NCHW order
         return self.fc(self.pool(self.features(x)))
 
 
