@@ -41,6 +41,9 @@ def hashing_config(
     ``epochs=5``, ``backbone='alexnet'``, ``lr=0.01``) or of its ``data``
     section (``num_query``, ``num_database``, ``num_train``, and ``image_size``:
     the side images are resized or cropped to, kept in the config only when given).
+    ``loss_pairs`` (``"seen"`` or ``"all"``, see :class:`saatlib.hashing.losses.base.HashLoss`)
+    is kept in the config only when the profile or the caller sets it, so the
+    keys of runs with the default (``"seen"``) did not change when it came in.
     """
     prof = get_profile(profile)
     data, hp = prof["data"], prof["hashing"]
@@ -50,7 +53,7 @@ def hashing_config(
             continue
         if key in data or key == "image_size":
             data[key] = value
-        elif key in hp or key in ("pretrained", "lr_schedule"):
+        elif key in hp or key in ("pretrained", "lr_schedule", "loss_pairs"):
             hp[key] = value
         else:
             raise ValueError(f"unknown override {key!r}; known: {sorted(data) + sorted(hp)}")
@@ -129,6 +132,7 @@ def get_hash_model(
     history = train_hashing(
         model, splits.train, config["method"], hp["epochs"], hp["batch_size"], hp["optimizer"], hp["lr"],
         hp["weight_decay"], hp["lr_schedule"], seed=config["seed"], device=device, progress=progress,
+        loss_pairs=hp.get("loss_pairs", "seen"),
     )
     record = {"history": history, "train_seconds": time.perf_counter() - t0}
     if distributed.is_main():

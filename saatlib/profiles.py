@@ -104,6 +104,9 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "optimizer": "sgd",
             "lr": 0.01,
             "weight_decay": 5e-4,
+            # pairwise losses average over all N training items from the first step,
+            # as the released losses do (saatlib.fidelity, row "loss_pairs")
+            "loss_pairs": "all",
         },
         "eval": {"topk": 5000},
         "attack": {
@@ -115,11 +118,13 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "pnet_steps": 30000,
         },
         "defense": {
-            # the paper and released scripts: batch 32; SAAT 20, ATRDH 100, CgAT 30 epochs
-            "common": {"batch_size": 32},
-            "SAAT": {"epochs": 20},
+            # the paper and released scripts: batch 32; SAAT 20, ATRDH 100, CgAT 30 epochs;
+            # the inner PGD in train mode and (SAAT, CgAT) the aliased code buffer, as the
+            # released scripts do (saatlib.fidelity, rows "attack_mode" and "code_buffer")
+            "common": {"batch_size": 32, "attack_mode": "train"},
+            "SAAT": {"epochs": 20, "code_buffer": "aliased"},
             "ATRDH": {"epochs": 100},
-            "CgAT": {"epochs": 30},
+            "CgAT": {"epochs": 30, "code_buffer": "aliased"},
             "eval": {"num_queries": None, "attacks": ["HAG", "SDHA", "SAAT"],
                      "check": {"steps": 300, "step_size": 1 / 255, "restarts": 5}},
         },

@@ -35,8 +35,8 @@ TABLE1 = (("Original", "MAP", None, False), ("HAG", "MAP", "HAG", False), ("SDHA
 #: Table II columns (attacks on the defended model), ``Original`` = benign queries
 TABLE2_ATTACKS = ("Original", "HAG", "SDHA", "SAAT")
 #: CSV columns after the two row keys (method, metric) or (defense, attack)
-COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "num_queries", "topk", "seconds", "victim", "backbone",
-           "profile")
+COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "codes", "steps", "num_queries", "topk", "seconds", "victim",
+           "backbone", "profile")
 
 
 def resolve_pretrained(backbone: str, random_init: bool = False) -> bool:
@@ -56,6 +56,11 @@ def resolve_pretrained(backbone: str, random_init: bool = False) -> bool:
             raise
         log.warning("no ImageNet weights for %s: training from random initialisation (--random-init)", backbone)
         return False
+
+
+def _status(result: dict | None) -> str | None:
+    """The database codes' collapse status of an attack result (None for results stored before it was recorded)."""
+    return None if result is None else result.get("diversity", {}).get("database", {}).get("status")
 
 
 def _pct(value: float | None) -> float | None:
@@ -78,7 +83,8 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
     for label, metric, attack, _ in TABLE1:
         r = runs.get(label if label != "Original" else "SAAT")
         ours = None if r is None else (r["map_benign"] if label == "Original" else r["map_adversarial"])
-        rows.append(dict(common, method=label, metric=metric, ours=_pct(ours),
+        rows.append(dict(common, method=label, metric=metric, ours=_pct(ours), codes=_status(r),
+                         steps=None if r is None or label == "Original" else (r.get("config") or {}).get("steps"),
                          paper=paper.paper_value("attacks", method=label, dataset=paper_dataset, bits=config["bits"]),
                          theory=None if r is None or label == "Original" else _pct(r["map_theory"]),
                          num_queries=None if r is None else r["num_queries"], topk=None if r is None else r["topk"],
@@ -88,7 +94,7 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
 
 def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store: RunStore, device="cpu",
                 progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
-                recompute: bool = False) -> list[dict]:
+                recompute: bool = False, steps: int | None = None) -> list[dict]:
     """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
     under the Table II attacks, via :func:`saatlib.training.evaluate_defense`;
     ``[]`` (with a logged note) when :mod:`saatlib.training` cannot be imported."""
@@ -101,11 +107,13 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
     for defense in defenses:
         r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
                              recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS[1:],
-                             check=False)
+                             check=False, steps=steps)
         for attack in TABLE2_ATTACKS:
             ours = r["map_benign"] if attack == "Original" else r["map_under_attack"][attack]
             rows.append({"defense": r["defense"], "attack": attack, "dataset": config["dataset"],
-                         "bits": config["bits"], "ours": _pct(ours), "num_queries": r["num_queries"],
+                         "bits": config["bits"], "ours": _pct(ours), "codes": r["status"],
+                         "steps": None if attack == "Original" else r["attacks"][attack]["config"]["steps"],
+                         "num_queries": r["num_queries"],
                          "topk": r["topk"], "victim": config["method"], "backbone": config["train"]["backbone"],
                          "profile": profile, "paper": paper.paper_value(
                              "defenses", defense=r["defense"], attack=attack, dataset=paper_dataset,
@@ -121,7 +129,12 @@ def markdown_table(rows: list[dict], title: str, notes: list[str], keys=("method
     """Rows (the two ``keys``) x columns (bits); each cell ``ours / paper`` in %."""
     bits = sorted({r["bits"] for r in rows})
     labels = list(dict.fromkeys((r[keys[0]], r[keys[1]]) for r in rows))
-    cells = {(r[keys[0]], r[keys[1]], r["bits"]): f"{_cell(r['ours'])} / {_cell(r['paper'])}" for r in rows}
+    cells = {(r[keys[0]], r[keys[1]], r["bits"]):
+             f"{_cell(r['ours'])}{'' if r.get('codes') in (None, 'ok') else ' (' + r['codes'] + '!)'} / "
+             f"{_cell(r['paper'])}" for r in rows}
+    if any(r.get("codes") not in (None, "ok") for r in rows):
+        notes = [*notes, "(collapsed!) / (near-collapsed!): the model maps the database to one code, or to fewer "
+                 "codes than label sets; its MAP under attack is not robustness."]
     lines = [f"# {title}", "", *[f"> {n}" for n in notes], "",
              "| " + " | ".join([*(k.capitalize() for k in keys), *(f"{b} bits" for b in bits)]) + " |",
              "|" + "---|" * (len(keys) + len(bits))]
@@ -155,7 +168,7 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     ``overrides`` go to :func:`saatlib.pipeline.hashing_config` (``backbone``,
     ``epochs``, ``batch_size``, ``image_size``, ``num_train``, ...);
     ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
-    budget and evaluation (-1 / None: the profile's). ``paper_dataset`` picks the
+    budget and evaluation (-1 / None: the profile's), in Table I and Table II alike. ``paper_dataset`` picks the
     paper's column to compare with (default: ``dataset``). Under ``torchrun``
     all ranks train the victims together, then the main rank alone attacks and
     writes (the other ranks return empty tables).
@@ -181,7 +194,7 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
                               topk, recompute)
             if defenses:
                 t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
-                                  topk, recompute)
+                                  topk, recompute, steps=attack_steps)
     backbone = base["train"]["backbone"]
     random_weights = backbone in IMAGENET_BACKBONES and not pretrained
     victim = f"{base['method']} + {backbone}{' (random init)' if random_weights else ''}"

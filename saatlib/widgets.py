@@ -94,7 +94,7 @@ def query_browser(runs: dict[str, HashRun] | HashRun, k: int = 10, initial_query
 
 
 def label_picker(run: HashRun, k: int = 10, initial_labels: Sequence[int] = (0,),
-                 weighting: str = "released", class_names: Sequence[str] | None = None):
+                 weighting: str = "cosine", class_names: Sequence[str] | None = None):
     """Check boxes of labels; shows their mainstay code and its nearest database items.
 
     The mainstay code of the picked label vector y is computed from the

@@ -85,6 +85,8 @@ def test_table1_files_hold_ours_beside_the_paper(table1):
             assert r["ours"] == ""  # ProS-GAN: the paper's value only
         if r["method"] != "Original" and r["method"] in IMPLEMENTED:
             assert int(r["num_queries"]) == 8 and int(r["topk"]) == 20
+            assert int(r["steps"]) == 3, "--attack-steps governs every Table I attack"
+            assert r["codes"] in ("ok", "near-collapsed", "collapsed")
     saat16 = next(r for r in rows if r["method"] == "SAAT" and r["bits"] == "16")
     assert float(saat16["paper"]) == 11.93 and 0.0 <= float(saat16["theory"]) <= 100.0
 
@@ -101,16 +103,19 @@ def test_second_run_reuses_the_run_store(table1, dataset, capsys):
 
 @pytest.mark.slow
 def test_table2_hook_runs_the_defenses(table1, dataset):
-    pytest.importorskip("saatlib.training")
     from saatlib.pipeline import hashing_config
 
     config = hashing_config("NUS-WIDE", "DPH", 16, "smoke", data_dir=str(dataset),
                             backbone="smallcnn", epochs=2, batch_size=8, image_size=16, pretrained=False)
     torch.set_num_threads(1)
-    rows = table2_rows(config, ["SAAT"], "smoke", "NUS-WIDE", RunStore(table1 / "runs"), num_queries=8, topk=20)
+    rows = table2_rows(config, ["SAAT"], "smoke", "NUS-WIDE", RunStore(table1 / "runs"), num_queries=8, topk=20,
+                       steps=2)
     assert [r["attack"] for r in rows] == ["Original", "HAG", "SDHA", "SAAT"]
+    # the same steps option as Table I's, for every attack on the defended model (not the profile's 20/20/10)
+    assert [r["steps"] for r in rows] == [None, 2, 2, 2]
     for r in rows:
         assert 0.0 <= r["ours"] <= 100.0
+        assert r["codes"] in ("ok", "near-collapsed", "collapsed")
         assert r["paper"] == paper.paper_value("defenses", defense="SAAT", attack=r["attack"], dataset="NUS-WIDE",
                                                bits=16)
 

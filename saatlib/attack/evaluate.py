@@ -8,7 +8,7 @@ from tqdm.auto import tqdm
 
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.hashing import binarize, encode
-from saatlib.metrics import mean_average_precision, perceptibility
+from saatlib.metrics import average_precision, code_diversity, database_diversity, perceptibility
 
 
 def attack_queries(model, attack: Attack, x: torch.Tensor, labels: torch.Tensor, context: AttackContext,
@@ -57,7 +57,14 @@ def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.
         -reference codes, or t-MAP of the reference codes: what a perfect
         attack would reach; None when the attack has none), ``tmap_benign``
         (targeted only: benign queries scored with the target labels),
-        ``perceptibility`` (l_inf, l_2, MSE) and ``seconds`` (attack wall time).
+        ``ap`` (per-query AP lists ``benign`` and ``adversarial``, for paired
+        comparisons), ``perceptibility`` (l_inf, l_2, MSE), ``seconds`` (attack wall time),
+        ``config`` (the attack's hyper-parameters) and ``diversity``: for the
+        ``database`` codes :func:`saatlib.metrics.database_diversity` (with its
+        ``status``: ``ok``, ``near-collapsed`` or ``collapsed``; a collapsed
+        model's MAP does not move under any attack and says nothing about
+        robustness), and for the ``benign`` and ``adversarial`` query codes
+        :func:`saatlib.metrics.code_diversity`.
         With ``return_examples`` also ``x_adv`` and ``adv_codes`` tensors.
     """
     if attack.targeted and target_labels is None:
@@ -71,9 +78,13 @@ def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.
     db, db_y = context.db_codes.cpu(), context.db_labels.cpu()
     score_labels = attack_labels.cpu()
 
-    def map_of(codes, labels):
-        return mean_average_precision(codes, db, labels, db_y, topk=topk)
+    def ap_of(codes, labels) -> torch.Tensor:
+        return average_precision(codes, db, labels, db_y, topk=topk)
 
+    def map_of(codes, labels) -> float:
+        return float(ap_of(codes, labels).mean())
+
+    ap_benign, ap_adv = ap_of(benign, query_labels.cpu()), ap_of(adv, score_labels)
     ref = attack.reference_codes(attack_labels.to(context.train_codes.device), context)
     theory = None
     if ref is not None:
@@ -82,11 +93,15 @@ def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.
     result = {
         "attack": attack.name,
         "targeted": attack.targeted,
-        "map_benign": map_of(benign, query_labels.cpu()),
-        "map_adversarial": map_of(adv, score_labels),
+        "map_benign": float(ap_benign.mean()),
+        "map_adversarial": float(ap_adv.mean()),
+        "ap": {"benign": ap_benign.tolist(), "adversarial": ap_adv.tolist()},
         "map_theory": theory,
         "perceptibility": perceptibility(x_adv, x),
         "seconds": seconds,
+        "config": attack.config(),
+        "diversity": {"database": database_diversity(db, db_y), "benign": code_diversity(benign),
+                      "adversarial": code_diversity(adv)},
         "num_queries": int(x.shape[0]),
         "topk": topk,
     }

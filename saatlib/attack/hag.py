@@ -13,7 +13,12 @@ query's own benign code. As in the released SAAT code (``hag.py``):
   the bits balanced;
 - x itself is the optimised variable: SGD lr 100, momentum 0.9, 2000
   iterations, the tanh-scale schedule, projection onto the eps-ball and
-  [0, 1] after every step, no random start.
+  [0, 1] after every step, no random start;
+- the loss is a batch mean, so the released per-query step is that of a
+  batch of 128 (``attack.py --batch_size``): the gradient is scaled by
+  B / 128, and a query's adversarial example does not depend on which other
+  queries share its batch (the released script's last, smaller batch steps
+  further; we do not reproduce that).
 
 :func:`optimise_in_ball` is the loop shared with SDHA: an optimiser over a
 leaf copy of x, gradients from ``torch.autograd.grad`` (assigned to the leaf
@@ -48,6 +53,18 @@ def check_positive(value: float, what: str) -> float:
     return float(value)
 
 
+#: batch size of the released attack scripts (``attack.py``, ``adv_attack.py``: ``--batch_size 128``)
+RELEASED_ATTACK_BATCH = 128
+
+
+def check_reference_batch(value: int) -> int:
+    """A positive integer batch size."""
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ValueError(f"reference_batch must be a positive integer (released: {RELEASED_ATTACK_BATCH}), "
+                         f"got {value!r}")
+    return int(value)
+
+
 def project_linf(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
     """Onto the eps-ball around x, then into [0, 1]."""
     return torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
@@ -56,7 +73,7 @@ def project_linf(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tens
 def optimise_in_ball(model, x: torch.Tensor, loss_fn: InputObjective,
                      make_optimizer: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
                      eps: float, steps: int, schedule: Sequence[float] | None = SAAT_SCHEDULE,
-                     record: bool = False):
+                     record: bool = False, reference_batch: int | None = None):
     """Minimise ``loss_fn(x_adv, model(x_adv, a))`` over x_adv with a torch optimiser.
 
     x_adv starts at x; after every optimiser step it is projected onto the
@@ -64,11 +81,21 @@ def optimise_in_ball(model, x: torch.Tensor, loss_fn: InputObjective,
     the released code). The model is in eval mode for the loop (its mode is
     restored after) and its parameter ``.grad`` are left as they were.
 
-    Returns x_adv (detached), or (x_adv, losses (steps,)) when ``record``.
+    ``loss_fn`` is a mean over the B queries of the batch, so the gradient of
+    query i carries a factor 1/B, and an optimiser that is not invariant to the
+    gradient's scale (SGD; Adam through its epsilon) would step each query by an
+    amount that depends on how many other queries share its batch. With
+    ``reference_batch`` R the gradient is multiplied by B / R: every query steps
+    as it would in a batch of R (the released attack scripts batch 128), whatever
+    B is. None: the plain batch mean (the step depends on B).
+
+    Returns x_adv (detached), or (x_adv, losses (steps,)) when ``record`` (the
+    batch-mean objective, unscaled).
     """
     x = x.detach()
     x_adv = x.clone().requires_grad_(True)
     optimizer = make_optimizer([x_adv])
+    scale = None if reference_batch is None else x.shape[0] / float(reference_batch)
     losses = []
     with eval_mode(model):
         for i in range(steps):
@@ -76,6 +103,8 @@ def optimise_in_ball(model, x: torch.Tensor, loss_fn: InputObjective,
             with torch.enable_grad():
                 loss = loss_fn(x_adv, model(x_adv, alpha))
                 (grad,) = torch.autograd.grad(loss, [x_adv])
+            if scale is not None:
+                grad = grad * scale
             if record:
                 losses.append(loss.detach())
             x_adv.grad = grad
@@ -110,6 +139,10 @@ class HAGAttack(Attack):
         lr: SGD learning rate (released 100). momentum: SGD momentum (0.9).
         threshold: mask threshold t (0.5). beta: weight of the balance term (1).
         schedule: tanh scale by tenths of the run (None: a = 1).
+        reference_batch: the loss is a batch mean stepped by SGD with lr 100, so
+            a query's step scales with 1 / (its batch size); every query steps as
+            in a batch of ``reference_batch`` (released ``attack.py``: 128), so
+            its adversarial example does not depend on the other queries.
     Labels and context are not used (HAG is label-free); the call signature is
     the common one.
     """
@@ -119,8 +152,10 @@ class HAGAttack(Attack):
     targeted = False
 
     def __init__(self, eps: float = 8 / 255, steps: int = 2000, lr: float = 100.0, momentum: float = 0.9,
-                 threshold: float = 0.5, beta: float = 1.0, schedule: Sequence[float] | None = SAAT_SCHEDULE):
+                 threshold: float = 0.5, beta: float = 1.0, schedule: Sequence[float] | None = SAAT_SCHEDULE,
+                 reference_batch: int = RELEASED_ATTACK_BATCH):
         self.eps, self.steps = check_budget(eps, steps)
+        self.reference_batch = check_reference_batch(reference_batch)
         self.lr = check_positive(lr, "lr")
         if not 0 <= momentum < 1:
             raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
@@ -145,4 +180,4 @@ class HAGAttack(Attack):
         return optimise_in_ball(
             model, x, lambda x_adv, h_adv: self.loss(h_adv, h),
             lambda params: torch.optim.SGD(params, lr=self.lr, momentum=self.momentum),
-            self.eps, self.steps, self.schedule, record)
+            self.eps, self.steps, self.schedule, record, self.reference_batch)

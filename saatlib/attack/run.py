@@ -55,7 +55,8 @@ def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | Non
 def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
                eps: float | None = None, steps: int | None = None, rule: str | None = None,
                num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
-               device="cpu", progress: bool = True, recompute: bool = False, return_examples: bool = False) -> dict:
+               device="cpu", progress: bool = True, recompute: bool = False, return_examples: bool = False,
+               **attack_kwargs) -> dict:
     """Attack the query set of ``hash_config``'s model with ``name`` and measure it.
 
     ``num_queries`` and ``topk`` default (-1) to the profile's. The result
@@ -63,6 +64,9 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     store under the model config, the attack's hyper-parameters and these
     settings; ``return_examples`` recomputes nothing if cached but then the
     adversarial images are not available (they are not stored), so it forces a run.
+    ``attack_kwargs`` go to the attack's constructor (e.g. ``weighting="overlap"``,
+    ``exact_ties=False``, ``reference_batch=100``: the switches of :mod:`saatlib.fidelity`);
+    they are part of the attack's hyper-parameters, hence of the cache key.
     """
     store = store or RunStore()
     prof = get_profile(profile)
@@ -70,7 +74,7 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
         num_queries = prof["attack"]["num_queries"]
     if topk == -1:
         topk = prof["eval"]["topk"]
-    attack = build_attack(name, targeted, profile, eps, steps, rule)
+    attack = build_attack(name, targeted, profile, eps, steps, rule, **attack_kwargs)
     key = attack_key(hash_config, attack, num_queries, topk, hash_config["seed"])
     if recompute:
         store.delete(ATTACK_KIND, key)

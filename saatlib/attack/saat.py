@@ -11,7 +11,7 @@ import torch
 
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
-from saatlib.dmfl import mainstay_codes
+from saatlib.dmfl import RELEASED_WEIGHTING, mainstay_codes
 
 
 def mainstay_loss(h: torch.Tensor, target: torch.Tensor, targeted: bool) -> torch.Tensor:
@@ -32,22 +32,25 @@ class SAATAttack(Attack):
         rule: engine update rule (default signed gradient; see
             :mod:`saatlib.attack.variants` for BIM, DI-, NI-, SINI-, VMI-FGSM).
         random_start: uniform start in the eps-ball (the released code: yes).
-        weighting: DMFL weighting, ``"released"`` or ``"cosine"``.
+        weighting: DMFL weighting, ``"cosine"`` (released, default) or ``"overlap"`` (ablation; see
+            :mod:`saatlib.dmfl`).
+        exact_ties: exact DMFL ties (+1), or the sign of float32 noise as the released code.
     """
 
     paper = "Yuan et al., Semantic-Aware Adversarial Training for Reliable Deep Hashing Retrieval, IEEE TIFS 2023"
 
     def __init__(self, eps: float = 8 / 255, step_size: float = 1 / 255, steps: int = 100, targeted: bool = False,
-                 rule: UpdateRule | None = None, random_start: bool = True, weighting: str = "released"):
+                 rule: UpdateRule | None = None, random_start: bool = True, weighting: str = RELEASED_WEIGHTING,
+                 exact_ties: bool = True):
         self.eps, self.step_size, self.steps, self.targeted = eps, step_size, steps, targeted
-        self.random_start, self.weighting = random_start, weighting
+        self.random_start, self.weighting, self.exact_ties = random_start, weighting, bool(exact_ties)
         self.rule = rule
         self.rule_name = rule.name if rule is not None else "PGD"
         self.name = "SAAT" + ("-targeted" if targeted else "") + ("" if rule is None else f"-{rule.name}")
         self.engine = LinfPGD(eps, step_size, steps, random_start, SAAT_SCHEDULE, rule)
 
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
-        return mainstay_codes(labels, context.train_codes, context.train_labels, self.weighting)
+        return mainstay_codes(labels, context.train_codes, context.train_labels, self.weighting, self.exact_ties)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None) -> torch.Tensor:
         target = self.reference_codes(labels.to(x.device), context)

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import SAAT_SCHEDULE, eval_mode
-from saatlib.attack.hag import check_budget, check_positive, optimise_in_ball
+from saatlib.attack.hag import RELEASED_ATTACK_BATCH, check_budget, check_positive, check_reference_batch, optimise_in_ball
 
 
 def signed(codes: torch.Tensor) -> torch.Tensor:
@@ -118,6 +118,9 @@ class SDHAAttack(Attack):
         weight: surrogate weight before division by K (25).
         sigma: sigmoid sharpness (5). z: Hamming weight exponent (0.5).
         schedule: tanh scale by tenths of the run (None: a = 1).
+        reference_batch: the loss is a batch mean; the gradient is scaled so that
+            every query steps as in a released batch of 128 (Adam is nearly scale
+            invariant, but its epsilon is not), independent of its batch-mates.
     Uses ``context.train_codes`` and ``context.train_labels``.
     """
 
@@ -126,8 +129,10 @@ class SDHAAttack(Attack):
     targeted = False
 
     def __init__(self, eps: float = 8 / 255, steps: int = 1500, lr: float = 0.01, weight: float = 25.0,
-                 sigma: float = 5.0, z: float = 0.5, schedule: Sequence[float] | None = SAAT_SCHEDULE):
+                 sigma: float = 5.0, z: float = 0.5, schedule: Sequence[float] | None = SAAT_SCHEDULE,
+                 reference_batch: int = RELEASED_ATTACK_BATCH):
         self.eps, self.steps = check_budget(eps, steps)
+        self.reference_batch = check_reference_batch(reference_batch)
         self.lr = check_positive(lr, "lr")
         self.weight = check_positive(weight, "weight")
         self.sigma = check_positive(sigma, "sigma")
@@ -150,4 +155,4 @@ class SDHAAttack(Attack):
             model, x,
             lambda x_adv, h_adv: sdha_loss(x_adv, x, h_adv, rel, codes, fallback, self.weight, self.sigma, self.z),
             lambda params: torch.optim.Adam(params, lr=self.lr, betas=(0.9, 0.999)),
-            self.eps, self.steps, self.schedule, record)
+            self.eps, self.steps, self.schedule, record, self.reference_batch)

@@ -291,7 +291,7 @@ def rule_random_start(rule: UpdateRule | None) -> bool:
 
 
 def saat_variant(name: str, eps: float = 8 / 255, step_size: float = 1 / 255, steps: int = 100,
-                 targeted: bool = False, weighting: str = "released", **rule_kwargs):
+                 targeted: bool = False, weighting: str = "cosine", **rule_kwargs):
     """SAAT's mainstay attack with the update rule ``name`` and that rule's
     released random-start setting (PGD, DI-FGSM: yes; the others: no)."""
     from saatlib.attack.saat import SAATAttack

@@ -5,7 +5,7 @@ import argparse
 
 from saatlib.attack.registry import RULES
 from saatlib.attack.run import run_attack
-from saatlib.cli.common import add_common, emit
+from saatlib.cli.common import add_common, collapse_warning, emit
 from saatlib.pipeline import hashing_config, set_threads
 from saatlib.store import RunStore
 
@@ -42,5 +42,8 @@ def run(args: argparse.Namespace) -> int:
             f"{r['num_queries']} queries): benign MAP {r['map_benign']:.4f}, adversarial {metric} "
             f"{r['map_adversarial']:.4f}, theory {theory}, l_inf {r['perceptibility']['linf']:.4f}, "
             f"{r['seconds']:.1f} s{' (cached)' if r['cached'] else ''}")
+    database = r.get("diversity", {}).get("database")
+    row["codes"] = None if database is None else database["status"]
+    text += collapse_warning(database)
     emit(args, row, text)
     return 0

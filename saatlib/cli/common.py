@@ -31,3 +31,12 @@ def emit(args: argparse.Namespace, row: dict, text: str) -> None:
         sys.stdout.write("\n")
     else:
         print(text)
+
+
+def collapse_warning(diversity: dict | None) -> str:
+    """A line warning about a collapsed or near-collapsed model ('' when its codes are fine or unknown)."""
+    if not diversity or diversity.get("status", "ok") == "ok":
+        return ""
+    return (f"\nwarning: {diversity['status']} model: {diversity['distinct']} distinct database codes for "
+            f"{diversity['label_sets']} label sets, {diversity['constant_bits']} constant bits; its MAP under attack "
+            "says nothing about robustness")

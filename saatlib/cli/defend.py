@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from saatlib.cli.common import add_common, emit
+from saatlib.cli.common import add_common, collapse_warning, emit
 from saatlib.pipeline import hashing_config, set_threads
 from saatlib.store import RunStore
 from saatlib.training.evaluate import CHECK, evaluate_defense
@@ -26,6 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--topk", type=int, default=-1, help="MAP@topk (default: the profile's)")
     p.add_argument("--attacks", default=None, help="comma-separated attacks (default: HAG,SDHA,SAAT)")
     p.add_argument("--no-check", action="store_true", help="skip the check attack (PGD with random restarts)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="iterations of every attack, the check attack included (default: the profile's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,15 +37,15 @@ def run(args: argparse.Namespace) -> int:
     attacks = [a.strip() for a in args.attacks.split(",") if a.strip()] if args.attacks else None
     r = evaluate_defense(config, args.method, args.profile, RunStore(args.runs_dir), args.device,
                          not args.no_progress, args.recompute, args.num_queries, args.topk, attacks,
-                         check=not args.no_check, recompute_model=args.recompute, **overrides)
+                         check=not args.no_check, recompute_model=args.recompute, steps=args.steps, **overrides)
     row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("defense", "map_benign", "map_under_attack", "train_seconds", "num_queries",
-                                "topk", "params", "check_attack")},
+                                "topk", "params", "check_attack", "status", "diversity")},
            # per-epoch loss terms; the within-epoch trace stays in the run store
            "history": [{k: v for k, v in h.items() if k != "trace"} for h in r["history"]]}
     cols = ", ".join(f"{'check' if k == CHECK else k} {v:.4f}" for k, v in r["map_under_attack"].items())
     text = (f"{r['defense']} on {config['method']} {args.bits} bits, {args.dataset} ({args.profile}, "
             f"{r['num_queries']} queries, MAP@{r['topk']}): benign {r['map_benign']:.4f}; under attack: {cols}; "
-            f"trained in {r['train_seconds']:.1f} s")
+            f"trained in {r['train_seconds']:.1f} s") + collapse_warning(r["diversity"])
     emit(args, row, text)
     return 0

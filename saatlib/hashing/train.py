@@ -48,6 +48,7 @@ def train_hashing(
     seed: int = 0,
     device="cpu",
     progress: bool = True,
+    loss_pairs: str = "seen",
 ) -> list[dict]:
     """Train ``model`` in place with the loss of ``method``.
 
@@ -56,6 +57,9 @@ def train_hashing(
         train_set: an ImageSet with labels (N, C).
         method: a name from :func:`saatlib.hashing.method_names`.
         seed: seeds the batch order (the caller seeds model initialisation).
+        loss_pairs: which training items a pairwise loss averages over,
+            ``"seen"`` or ``"all"`` (the released code; see
+            :class:`saatlib.hashing.losses.base.HashLoss`).
         batch_size: the global batch; under ``torchrun`` with N processes (see
             :mod:`saatlib.distributed`) each process trains on its B/N share in
             ``DistributedDataParallel``, and pairwise losses' buffers U, Y get
@@ -66,7 +70,7 @@ def train_hashing(
         history: one dict per epoch with the mean loss, mean loss terms, the
         learning rate and the epoch's wall time in seconds.
     """
-    loss_fn = build_loss(method, len(train_set), model.bits, train_set.num_classes).to(device)
+    loss_fn = build_loss(method, len(train_set), model.bits, train_set.num_classes, pairs=loss_pairs).to(device)
     opt = make_optimizer(model.parameters(), optimizer, lr, weight_decay)
     history, step = [], 0
     model.train()

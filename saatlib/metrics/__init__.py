@@ -13,7 +13,8 @@ Conventions (the paper and the SAAT released code; details in each module):
 
 Modules: :mod:`.hamming`, :mod:`.packing` (bit-packed codes), :mod:`.relevance`,
 :mod:`.ranking` (MAP), :mod:`.tie_aware` (expectations over tie orders),
-:mod:`.curves` (PR curve, precision@N), :mod:`.perceptibility`; the private
+:mod:`.curves` (PR curve, precision@N), :mod:`.perceptibility`, :mod:`.diversity`
+(collapsed models); the private
 ``_problem``, ``_scores``, ``_candidates``, ``_select``, ``_stable``, ``_counts`` and
 ``_parallel`` modules hold the shared chunked engine.
 
@@ -24,6 +25,7 @@ accept a bit-packed database (``db_packed=True`` with :func:`pack_codes`, 8 byte
 per 64-bit code) and, on CPU, run their chunks on ``workers`` threads.
 """
 from .curves import precision_at_n, precision_recall_curve
+from .diversity import code_diversity, collapse_status, database_diversity
 from .hamming import hamming_distance
 from .packing import hamming_distance_packed, pack_codes, unpack_codes
 from .perceptibility import perceptibility
@@ -41,4 +43,7 @@ __all__ = [
     "precision_recall_curve",
     "precision_at_n",
     "perceptibility",
+    "code_diversity",
+    "collapse_status",
+    "database_diversity",
 ]

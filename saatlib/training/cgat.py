@@ -21,6 +21,16 @@ with sign(h_benign) at the batch indices and the centres recomputed before the
 loss, as in SAAT. The difference from SAAT is the centre (equal weights, and a
 sign rather than the DMFL weighting on multi-label data), the optimiser and the
 missing quantisation term.
+
+Differences from CgAT's own repository (``central_adv_train.py`` at 0d4a334),
+listed in :mod:`saatlib.fidelity`: its training images get random crop (224 of
+256) and horizontal flip (not done here: our 28x28 / 56x56 data have no such
+recipe); its model is never switched to eval mode (``attack_mode="train"`` in
+the ``paper`` profile); its B_ben, U_ben and loss buffer are one tensor
+(``code_buffer="aliased"``); its hash losses have their own settings (DPSH eta
+0.001 averaged over B x N, HashNet alpha 0.1) where we use the victim's loss as
+released with SAAT for every defense (identical for DPH, the Table II victim:
+both average over B x N).
 """
 from __future__ import annotations
 
@@ -50,7 +60,18 @@ class CgATDefense(CentreDefense):
     term), ``mu`` 0 (no quantisation term), plus the common PGD ones."""
 
     name = "CgAT"
-    defaults = {"epochs": 30, "lr": 0.01, "momentum": 0.9, "weight_decay": 5e-4, "lambda": 1.0, "mu": 0.0}
+    defaults = {**CentreDefense.defaults, "epochs": 30, "lr": 0.01, "momentum": 0.9, "weight_decay": 5e-4,
+                "lambda": 1.0, "mu": 0.0}
+
+    def update_codes(self, h: torch.Tensor, idx: torch.Tensor) -> None:
+        """B_ben[idx] = sign(h); with ``code_buffer="aliased"`` the relaxed h, as in the released
+        ``central_adv_train.py``, where B_ben and U_ben are one tensor and ``U_ben[index] = output``
+        follows ``B_ben[index] = sign(output)``, so even the batch's own rows are relaxed when the
+        centres are recomputed."""
+        if self.params["code_buffer"] == "aliased":
+            self.codes[idx] = h.detach()
+        else:
+            super().update_codes(h, idx)
 
     def centres(self, labels: torch.Tensor) -> torch.Tensor:
         return centre_codes(labels, self.codes, self.labels)

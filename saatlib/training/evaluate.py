@@ -25,21 +25,24 @@ number of queries and topk; for ``none`` the key is the same as
 """
 from __future__ import annotations
 
+import logging
 from typing import Sequence
 
 import torch
 
 from saatlib.attack.base import Attack, AttackContext
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
+from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, eval_mode
 from saatlib.attack.evaluate import evaluate_attack
 from saatlib.attack.registry import build_attack
 from saatlib.attack.run import ATTACK_KIND, CODES_KIND, attack_key, context_from_codes, model_codes, query_batch
 from saatlib.hashing import binarize
-from saatlib.metrics import mean_average_precision
+from saatlib.metrics import database_diversity, mean_average_precision
 from saatlib.pipeline import load_data
 from saatlib.profiles import get_profile
 from saatlib.store import RunStore
 from saatlib.training.run import defense_config, get_defended_model, model_key
+
+log = logging.getLogger(__name__)
 
 CHECK = "check"  # key of the check attack in ``map_under_attack``
 
@@ -67,18 +70,13 @@ class RestartPGDAttack(Attack):
         self.engine = LinfPGD(eps, step_size, steps, random_start=True, schedule=self.schedule)
 
     def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None):
-        with torch.no_grad():
-            was = model.training
-            model.eval()
+        with torch.no_grad(), eval_mode(model):
             benign = binarize(model(x.detach()))
-            model.train(was)
         best, best_dist = x.detach().clone(), torch.full((x.shape[0],), -1.0, device=x.device)
         for _ in range(self.restarts):
             x_adv = self.engine.perturb(model, x, lambda h: (h * benign).mean(), generator)
-            with torch.no_grad():
-                model.eval()
+            with torch.no_grad(), eval_mode(model):
                 dist = (binarize(model(x_adv)) != benign).sum(1).to(best_dist.dtype)
-                model.train(was)
             better = dist > best_dist
             best[better], best_dist = x_adv[better], torch.where(better, dist, best_dist)
         return best
@@ -145,7 +143,8 @@ def _resolve_sizes(hash_config: dict, profile: str, num_queries, topk):
 def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "default",
                      store: RunStore | None = None, device="cpu", progress: bool = True, recompute: bool = False,
                      num_queries: int | None = -1, topk: int | None = -1, attacks: Sequence[str] | None = None,
-                     check: bool = True, recompute_model: bool = False, **overrides) -> dict:
+                     check: bool = True, recompute_model: bool = False, steps: int | None = None,
+                     **overrides) -> dict:
     """MAP of benign and attacked queries for ``hash_config``'s model defended by ``method``.
 
     Args:
@@ -156,6 +155,9 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
             per-dataset value, and ``eval.topk``).
         attacks: non-targeted attacks to run (default: the profile's, HAG, SDHA, SAAT).
         check: also run the check attack (:class:`RestartPGDAttack`).
+        steps: iterations of every attack, the check attack's per restart
+            included (None: the profile's); the same option as Table I's
+            ``--attack-steps``, so one setting governs both tables.
         recompute: recompute the attack results (not the model);
         recompute_model: retrain the defended model too.
         overrides: defense hyper-parameters (``epochs``, ``lambda``, ``mu``, ...).
@@ -164,7 +166,11 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
         ``map_under_attack`` (attack name -> MAP; the check attack under
         ``"check"``), ``attacks`` (name -> full result of
         :func:`saatlib.attack.evaluate.evaluate_attack` plus ``cached``),
-        ``train_seconds``, ``history``, ``params``, ``num_queries``, ``topk``.
+        ``train_seconds``, ``history``, ``params``, ``num_queries``, ``topk``,
+        ``diversity`` (:func:`saatlib.metrics.database_diversity` of the evaluated
+        model's database codes) and ``status`` (its ``status``: ``ok``,
+        ``near-collapsed`` or ``collapsed``: a collapsed model keeps its benign
+        MAP under every attack, which is not robustness).
     """
     store = store or RunStore()
     num_queries, topk = _resolve_sizes(hash_config, profile, num_queries, topk)
@@ -176,9 +182,14 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
     nq = x.shape[0]
     map_benign = mean_average_precision(codes["query_codes"][:nq], codes["db_codes"], codes["query_labels"][:nq],
                                         codes["db_labels"], topk=topk)
-    todo: list[tuple[str, Attack]] = [(n, build_attack(n, False, profile)) for n in names]
+    diversity = database_diversity(codes["db_codes"], codes["db_labels"])
+    if diversity["status"] != "ok":
+        log.warning("%s-defended %s model: %s codes (%d distinct database codes for %d label sets, %d constant "
+                    "bits): its MAP under attack says nothing about robustness", method, hash_config["method"],
+                    diversity["status"], diversity["distinct"], diversity["label_sets"], diversity["constant_bits"])
+    todo: list[tuple[str, Attack]] = [(n, build_attack(n, False, profile, steps=steps)) for n in names]
     if check:
-        todo.append((CHECK, build_check_attack(profile, hash_config["dataset"])))
+        todo.append((CHECK, build_check_attack(profile, hash_config["dataset"], steps=steps)))
     results = {label: _cached_attack_result(model, attack, key_model, codes, x, y, num_queries, topk, seed, store,
                                             device, progress, recompute)
                for label, attack in todo}
@@ -197,6 +208,8 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
         "params": record["config"]["params"],
         "num_queries": nq,
         "topk": topk,
+        "diversity": diversity,
+        "status": diversity["status"],
     }
 
 

@@ -15,19 +15,29 @@ training set (by index) and Y its labels, every batch (x, y, idx):
 5. SGD lr 0.05 (no momentum), weight decay 1e-5, lr x0.1 at 1/2 and 3/4 of all
    steps; 20 epochs of batch 32 in the paper.
 
-Follows the released ``adv_training.py``: its mainstay code is the cosine-weighted
-DMFL (``weighting="cosine"``; on single-label data every DMFL weighting gives the
+Follows the released ``adv_training.py::saat`` (HEAD 3743e69): its mainstay code
+is the cosine-weighted DMFL (``weighting="cosine"``, the released
+``generate_mainstay_code``; on single-label data every DMFL weighting gives the
 same code), and the hash loss's U, Y buffers start from the training codes.
-One deliberate difference, a parameter: the released code runs the inner PGD
-with the model in train mode (BatchNorm batch statistics, dropout);
-``attack_mode="eval"`` (the default here) attacks the inference-mode model with
-the library's attack engine, ``attack_mode="train"`` reproduces the released way.
+Differences, each a parameter (the ``paper`` profile sets the released value;
+see :mod:`saatlib.fidelity`):
+
+- ``attack_mode``: the released code runs the inner PGD with the model in train
+  mode (BatchNorm batch statistics, dropout); ``"eval"`` (library default)
+  attacks the inference-mode model, ``"train"`` reproduces the released way.
+- ``code_buffer``: in the released script U_ben and the hash loss's buffer U are
+  one tensor (``U_ben.data = train_code.data``; ``model.U.data = train_code.data``),
+  and the loss writes the *relaxed* outputs into it, so the mainstay codes of
+  later batches come partly from relaxed codes. ``"signed"`` (library default)
+  keeps U_ben signed; ``"aliased"`` shares the tensor as the released code does
+  (only for losses with buffers: DPH, DPSH, HashNet).
+- ``exact_ties``: exact DMFL ties (+1) rather than the sign of float32 noise.
 """
 from __future__ import annotations
 
 import torch
 
-from saatlib.dmfl import mainstay_codes
+from saatlib.dmfl import RELEASED_WEIGHTING, mainstay_codes
 from saatlib.training.common import Defense
 
 
@@ -47,13 +57,24 @@ class CentreDefense(Defense):
 
     Subclasses set :meth:`centres`; loss = L_hash + lambda * (-mean(h_adv . c))
     + mu * quantisation gap of h_adv. Optimiser: SGD(lr, momentum, weight_decay).
+    ``code_buffer`` ("signed" or "aliased"): see the module docstring.
     """
+
+    defaults = {"code_buffer": "signed"}
+    CODE_BUFFERS = ("signed", "aliased")
 
     def centres(self, labels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def setup(self) -> None:
         p = self.params
+        if p["code_buffer"] not in self.CODE_BUFFERS:
+            raise ValueError(f"code_buffer must be one of {self.CODE_BUFFERS} ('aliased': the released scripts), "
+                             f"got {p['code_buffer']!r}")
+        if p["code_buffer"] == "aliased" and getattr(self.loss_fn, "uses_buffers", False):
+            # one tensor, as the released script: U_ben[idx] = sign(h) is overwritten by the
+            # loss's U[idx] = h (relaxed) in the same step, and later centres read it
+            self.codes = self.loss_fn.U
         self.opt = torch.optim.SGD(self.model.parameters(), lr=p["lr"], momentum=p["momentum"],
                                    weight_decay=p["weight_decay"])
 
@@ -84,12 +105,13 @@ class SAATDefense(CentreDefense):
 
     Hyper-parameters (paper / released defaults): ``epochs`` 20, ``lr`` 0.05,
     ``momentum`` 0, ``weight_decay`` 1e-5, ``lambda`` 1, ``mu`` 1e-4,
-    ``weighting`` "cosine" (DMFL weights), plus the common PGD ones.
+    ``weighting`` "cosine" (DMFL weights), ``exact_ties`` True, ``code_buffer``
+    "signed", plus the common PGD ones.
     """
 
     name = "SAAT"
-    defaults = {"epochs": 20, "lr": 0.05, "momentum": 0.0, "weight_decay": 1e-5, "lambda": 1.0, "mu": 1e-4,
-                "weighting": "cosine"}
+    defaults = {**CentreDefense.defaults, "epochs": 20, "lr": 0.05, "momentum": 0.0, "weight_decay": 1e-5,
+                "lambda": 1.0, "mu": 1e-4, "weighting": RELEASED_WEIGHTING, "exact_ties": True}
 
     def centres(self, labels: torch.Tensor) -> torch.Tensor:
-        return mainstay_codes(labels, self.codes, self.labels, self.params["weighting"])
+        return mainstay_codes(labels, self.codes, self.labels, self.params["weighting"], self.params["exact_ties"])

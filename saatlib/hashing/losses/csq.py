@@ -33,8 +33,9 @@ def hash_centers(num_classes: int, bits: int, seed: int = 0) -> torch.Tensor:
 class CSQLoss(HashLoss):
     uses_buffers = False
 
-    def __init__(self, num_train: int, bits: int, num_classes: int, lam: float = 0.05, seed: int = 0):
-        super().__init__(num_train, bits, num_classes)
+    def __init__(self, num_train: int, bits: int, num_classes: int, lam: float = 0.05, seed: int = 0,
+                 pairs: str = "seen"):
+        super().__init__(num_train, bits, num_classes, pairs)  # pairs: no pairwise term, no effect
         self.lam = lam
         self.register_buffer("centers", hash_centers(num_classes, bits, seed))
         g = torch.Generator().manual_seed(seed + 1)

@@ -13,8 +13,8 @@ from saatlib.hashing.losses.base import HashLoss
 class DPSHLoss(HashLoss):
     uses_buffers = True
 
-    def __init__(self, num_train: int, bits: int, num_classes: int, eta: float = 50.0):
-        super().__init__(num_train, bits, num_classes)
+    def __init__(self, num_train: int, bits: int, num_classes: int, eta: float = 50.0, pairs: str = "seen"):
+        super().__init__(num_train, bits, num_classes, pairs)
         self.eta = eta
 
     def forward(self, h: torch.Tensor, y: torch.Tensor, idx: torch.Tensor, step: int = 0):

@@ -14,8 +14,9 @@ from saatlib.hashing.losses.base import HashLoss
 class HashNetLoss(HashLoss):
     uses_buffers = True
 
-    def __init__(self, num_train: int, bits: int, num_classes: int, gamma: float = 0.005, step_size: int = 200):
-        super().__init__(num_train, bits, num_classes)
+    def __init__(self, num_train: int, bits: int, num_classes: int, gamma: float = 0.005, step_size: int = 200,
+                 pairs: str = "seen"):
+        super().__init__(num_train, bits, num_classes, pairs)
         self.gamma, self.step_size = gamma, step_size
 
     def tanh_scale(self, step: int) -> float:

@@ -1,0 +1,216 @@
+"""The fidelity ledger: every known difference between saatlib and the released code.
+
+The released code is the HEAD of ``xandery-geek/SAAT`` (commit 3743e69); CgAT's is
+``xunguangwang/CgAT`` (0d4a334). Each :class:`Difference` names what the released
+code does (file and function), what the library does by default, the switch
+that selects the released behaviour, the value the ``paper`` profile uses, and
+why. :data:`LEDGER` is the one list; :func:`ledger_rows` joins it with the
+measured effects that ``bench/fidelity_effects.py`` writes to
+``fidelity_effects.json`` beside this module (MAP with the released setting
+minus MAP with the other, paired over the same queries, with its standard
+error), and :func:`ledger_markdown` renders the table shown in chapter 6 and in
+``FIDELITY.md``.
+
+The ``paper`` profile uses the released behaviour for every row with a switch,
+except where ``paper_value`` differs from ``released_value`` and ``why`` says
+why; :func:`profile_value` reads the value a profile really uses, so a test
+checks the table against the code.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+EFFECTS_PATH = Path(__file__).with_name("fidelity_effects.json")
+RELEASED = "xandery-geek/SAAT@3743e69"
+
+
+def _attack_setting(name: str, attr: str) -> Callable[[str], Any]:
+    def read(profile: str):
+        from saatlib.attack.registry import build_attack
+        return getattr(build_attack(name, False, profile), attr)
+    return read
+
+
+def _defense_setting(method: str, key: str) -> Callable[[str], Any]:
+    def read(profile: str):
+        from saatlib.training.run import defense_params
+        return defense_params(method, profile, "fashion-mnist")[key]
+    return read
+
+
+def _loss_pairs(profile: str):
+    from saatlib.pipeline import hashing_config
+    return hashing_config("fashion-mnist", "DPH", 32, profile)["train"].get("loss_pairs", "seen")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One row of the ledger.
+
+    Attributes:
+        name: short identifier (the key of its measured effects).
+        topic: what differs, in a few words.
+        released: what the released code does, with file and function.
+        library: what saatlib does by default.
+        switch: the parameter that selects the behaviour (None: no switch, see ``why``).
+        released_value, default_value, paper_value: the switch's value that does what
+            the released code does, the library default, and the ``paper`` profile's.
+        why: why the default (or the paper profile) differs, or why there is no switch.
+        setting: reads the value a profile uses (for the consistency test).
+    """
+
+    name: str
+    topic: str
+    released: str
+    library: str
+    switch: str | None = None
+    released_value: Any = None
+    default_value: Any = None
+    paper_value: Any = None
+    why: str = ""
+    setting: Callable[[str], Any] | None = field(default=None, compare=False, repr=False)
+
+
+LEDGER: tuple[Difference, ...] = (
+    Difference(
+        "dmfl_weighting", "DMFL weights of the mainstay code",
+        "cosine weights: w+ = cos(y, Y_j), w- = [cos = 0], each normalised (adv_attack.py::generate_mainstay_code, "
+        "used by the attack and adv_training.py::saat)",
+        "the same (cosine); the formula replaced in commit b47099e is kept as the ablation 'overlap'",
+        "SAATAttack / SAATDefense weighting", "cosine", "cosine", "cosine",
+        "no difference; the row measures the ablation: on single-label data the two weightings give the same code",
+        _attack_setting("SAAT", "weighting")),
+    Difference(
+        "exact_ties", "DMFL ties (zero coefficients)",
+        "torch.sign of a float32 sum: 0 on an exact zero, in practice the sign of rounding noise on bits whose "
+        "coefficient is zero in exact arithmetic, such as bits constant over all training codes "
+        "(adv_attack.py::generate_mainstay_code)",
+        "float64 sum, |coefficient| below its rounding bound is a tie, and a tie gives +1",
+        "mainstay_codes / SAATAttack / SAATDefense exact_ties", False, True, True,
+        "rounding noise is not a behaviour: it changes with the device and the summation order, and a 0 bit is "
+        "not a code; the paper profile keeps exact ties",
+        _attack_setting("SAAT", "exact_ties")),
+    Difference(
+        "hag_sdha_step", "HAG's and SDHA's per-query step",
+        "the loss is a mean over a batch of 128 queries (attack.py --batch_size 128), optimised by SGD lr 100 "
+        "(model/attack_model/hag.py::adv_generator) or Adam (sdha.py::adv_generator): a query's step is that of "
+        "a batch of 128, larger in the last, smaller batch",
+        "every query steps as in a batch of 128, whatever its batch (the gradient is scaled by B/128)",
+        "HAGAttack / SDHAAttack reference_batch", 128, 128, 128,
+        "a query's adversarial example must not depend on its batch-mates; the released last batch is not "
+        "reproduced. The row measures the previous build's step (a plain mean over one batch of all 100 queries: "
+        "reference_batch=100)",
+        _attack_setting("HAG", "reference_batch")),
+    Difference(
+        "attack_mode", "model mode in the inner maximisation",
+        "train mode: model.train() before the loop, dropout on and batch statistics in the inner PGD "
+        "(adv_training.py::saat, defense_model/atrdh.py; CgAT central_adv_train.py never calls eval)",
+        "eval mode (the inference-mode model is attacked)",
+        "defense attack_mode", "train", "eval", "train",
+        "the default attacks the model as it is deployed; the SmallCNN has batch norm, so train mode also "
+        "updates its running statistics with adversarial batches",
+        _defense_setting("SAAT", "attack_mode")),
+    Difference(
+        "code_buffer", "U_ben aliased with the hash loss's buffer",
+        "U_ben.data = train_code.data and model.U.data = train_code.data: one tensor, into which the loss writes "
+        "relaxed outputs, so mainstay codes come partly from relaxed codes (adv_training.py::saat); CgAT's "
+        "B_ben, U_ben and loss buffer are one tensor too (central_adv_train.py)",
+        "U_ben holds signed codes only", "SAATDefense / CgATDefense code_buffer", "aliased", "signed", "aliased",
+        "the aliasing reads as an accident of .data assignments; the default keeps the algorithm the paper "
+        "describes (signed training codes)",
+        _defense_setting("SAAT", "code_buffer")),
+    Difference(
+        "loss_pairs", "pairwise hash losses in the first epoch",
+        "mean over B x N, all training items, the unvisited ones with zero rows "
+        "(model/hash_model/dph.py, dpsh.py, hashnet.py::loss_function)",
+        "mean over B x N', the N' items visited so far",
+        "hashing config loss_pairs", "all", "seen", "all",
+        "the default averages over pairs that exist; the two agree after the first epoch. Keys of stored "
+        "default-profile models did not change (the entry is kept only when set)",
+        _loss_pairs),
+    Difference(
+        "atrdh_hashnet_scale", "HashNet's tanh scale during ATRDH",
+        "HashNet.forward counts every train-mode forward call, inner PGD calls included, and grows its scale "
+        "(1 + 0.005 it)^0.5 every 200 calls (model/hash_model/hashnet.py::forward, defense_model/atrdh.py)",
+        "defenses train at scale 1", None, None, None, None,
+        "no switch: the released growth counts attack calls as iterations; Table II's victim is DPH, where "
+        "the scale is 1 in both"),
+    Difference(
+        "cgat_setup", "CgAT's own training set-up",
+        "random crop 224 of 256 and horizontal flip; DPSH eta 0.001 averaged, HashNet alpha 0.1 "
+        "(xunguangwang/CgAT utils/data_provider.py, model/hashing_loss.py)",
+        "no augmentation; every defense uses the victim's loss as released with SAAT", None, None, None, None,
+        "no switch: the crop is an ImageNet-size recipe our 28x28 and 56x56 images do not have; one victim "
+        "loss for all defenses keeps Table II a comparison of defenses (identical for DPH, the Table II victim: "
+        "both average over B x N)"),
+    Difference(
+        "tha_dhta_version", "THA and DHTA",
+        "SAAT's own versions (model/attack_model/tha.py, dhta.py), not the original repositories'",
+        "SAAT's versions", None, None, None, None,
+        "no switch: Table I compares attacks as the SAAT authors ran them"),
+)
+
+
+def by_name(name: str) -> Difference:
+    for row in LEDGER:
+        if row.name == name:
+            return row
+    raise KeyError(f"no ledger row {name!r}; rows: {[r.name for r in LEDGER]}")
+
+
+def profile_value(row: Difference, profile: str):
+    """The value of ``row``'s switch that ``profile`` uses (None for rows without a switch)."""
+    return None if row.setting is None else row.setting(profile)
+
+
+def load_effects(path: Path = EFFECTS_PATH) -> dict:
+    """The measured effects (``{"meta": ..., "effects": [...]}``; empty when not measured)."""
+    if not Path(path).is_file():
+        return {"meta": {}, "effects": []}
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def effect_text(effect: dict) -> str:
+    """'FM, SAAT MAP: 0.183 -> 0.180 (-0.003 +- 0.002)': the cell with the other setting, then with the
+    released one, and the paired difference (released - other) with its standard error."""
+    return (f"{effect['dataset']}, {effect['cell']}: {effect['other']:.3f} → {effect['released']:.3f} "
+            f"({effect['gap']:+.3f} ± {effect['se']:.3f})")
+
+
+def ledger_rows(effects: dict | None = None) -> list[dict]:
+    """The ledger as dicts (one per :data:`LEDGER` row) with the measured ``effects`` texts."""
+    effects = load_effects() if effects is None else effects
+    out = []
+    for row in LEDGER:
+        measured = [e for e in effects.get("effects", []) if e["name"] == row.name]
+        switch = "–" if row.switch is None else (f"{row.switch}: released {row.released_value!r}, "
+                                                 f"default {row.default_value!r}, paper {row.paper_value!r}")
+        out.append({"difference": row.topic, "released code": row.released, "saatlib default": row.library,
+                    "switch": switch, "measured effect": "; ".join(effect_text(e) for e in measured) or "–",
+                    "why": row.why})
+    return out
+
+
+def ledger_markdown(effects: dict | None = None) -> str:
+    """The ledger as a Markdown page (``FIDELITY.md``)."""
+    effects = load_effects() if effects is None else effects
+    meta = effects.get("meta", {})
+    rows = ledger_rows(effects)
+    cols = list(rows[0])
+    lines = ["# Fidelity ledger", "",
+             f"Every known difference between saatlib and the released code ({RELEASED}; CgAT: "
+             "xunguangwang/CgAT@0d4a334). Generated by `python bench/fidelity_effects.py --markdown FIDELITY.md` "
+             "from `saatlib/fidelity.py` and the measured effects in `saatlib/fidelity_effects.json`; do not edit "
+             "by hand.", "",
+             "Measured effect: the cell with the other setting → with the released one (released − other, ± the "
+             "paired standard error over the same queries). "
+             + (f"Measured {meta.get('date', '?')} on {meta.get('machine', '?')}, profile "
+                f"'{meta.get('profile', '?')}', victim {meta.get('victim', '?')}, {meta.get('num_queries', '?')} "
+                "queries." if meta else "Not measured yet."), "",
+             "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for r in rows:
+        lines.append("| " + " | ".join(str(r[c]).replace("|", "\\|") for c in cols) + " |")
+    return "\n".join(lines) + "\n"
