@@ -194,16 +194,23 @@ def retained(column: Mapping[str, float | None], rows: Sequence[str] = NON_TARGE
     return {r: (None if base in (None, 0) or column.get(r) is None else column[r] / base) for r in rows}
 
 
-def table2_row(result: Mapping) -> dict[str, float]:
+def table2_row(result: Mapping) -> dict[str, float | None]:
     """Our Table II row of one defense from :func:`saatlib.training.evaluate_defense`'s dict.
 
     Returns:
         ``{"Original": map_benign, <attack>: MAP under it, ...}`` (fractions),
         the attacks in the order of ``result["map_under_attack"]`` (the check
-        attack under ``"check"`` when it was run).
+        attack under ``"check"`` when it was run). For a model whose codes
+        collapsed (``result["status"] == "collapsed"``: one code for the whole
+        database) the attacked cells are None: its MAP cannot move under any
+        attack, which is not robustness, so no verdict may count it.
     """
+    collapsed = result.get("status") == "collapsed"
+    if collapsed:
+        log.warning("%s: collapsed model (one database code); its Table II cells under attack are left empty",
+                    result.get("defense"))
     return {"Original": float(result["map_benign"]),
-            **{a: float(v) for a, v in result["map_under_attack"].items()}}
+            **{a: None if collapsed else float(v) for a, v in result["map_under_attack"].items()}}
 
 
 def paper_table2_rows(dataset: str, bits: int) -> dict[str, dict[str, float | None]]:

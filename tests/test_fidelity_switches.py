@@ -175,3 +175,27 @@ def test_a_model_emitting_one_code_is_flagged_collapsed():
     assert r["diversity"]["adversarial"]["distinct"] == 1
     assert r["map_adversarial"] == r["map_benign"]  # what a table would show as "perfectly robust"
     assert database_diversity(codes, db_labels)["label_sets"] == 3
+
+
+def test_table2_row_of_a_collapsed_model_reports_no_robustness():
+    from saatlib import report
+
+    result = {"defense": "SAAT", "map_benign": 0.1, "map_under_attack": {"HAG": 0.1, "SAAT": 0.1},
+              "status": "collapsed"}
+    row = report.table2_row(result)
+    assert row == {"Original": 0.1, "HAG": None, "SAAT": None}
+    verdict = report.defense_verdicts({"SAAT": row, "ATRDH": {"HAG": 0.05, "SAAT": 0.04}, "none": {"SAAT": 0.02}},
+                                      attacks=("HAG", "SAAT"))
+    assert verdict["saat_beats_atrdh"] is None and verdict["saat_doubles_none"] is None
+    ok = report.table2_row(dict(result, status="ok"))
+    assert ok["SAAT"] == 0.1
+
+
+def test_fidelity_page_is_generated_from_the_ledger():
+    """FIDELITY.md is what ledger_markdown renders from the code and the measured effects."""
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parent.parent / "FIDELITY.md"
+    assert page.read_text(encoding="utf-8") == fidelity.ledger_markdown()
+    names = {e["name"] for e in fidelity.load_effects()["effects"]}
+    assert names == {r.name for r in fidelity.LEDGER if r.switch is not None}, "every switch has a measured effect"

@@ -8,6 +8,15 @@ relaxed codes, and the update rule (signed gradient, momentum, input diversity,
 ``torch.autograd.grad`` w.r.t. the input only, so the model's parameter
 ``.grad`` fields stay untouched; the model is put in eval mode for the attack
 and its mode is restored after. The loop holds no host-device synchronisation.
+
+Batch independence: objectives are batch means (SAAT's masked loss divides by
+the number of active bits of the whole batch), but the step is the sign of the
+gradient, and every update rule normalises per sample, so a positive factor
+shared by the batch changes nothing: a query gets the same adversarial example
+alone or among others (up to float noise in near-zero gradient entries; tested
+in ``tests/test_attacks_properties.py``). The optimiser-based attacks (HAG's
+SGD, SDHA's Adam) are not scale invariant and scale their gradients instead
+(``reference_batch`` in :func:`saatlib.attack.hag.optimise_in_ball`).
 """
 from __future__ import annotations
 

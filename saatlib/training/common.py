@@ -13,6 +13,12 @@
   checkpoint it continues from the last finished epoch and ends with the same
   weights as an uninterrupted run (CPU; bit-for-bit).
 
+Batch sizes: the outer losses are batch means, as in the released scripts (they
+train the model, and batch 32 is part of the recipe); the inner PGD steps by the
+sign of the gradient, so a training image's adversarial example does not depend
+on its batch-mates (BatchNorm in ``attack_mode="train"`` aside, whose batch
+statistics couple them by design, as in the released code).
+
 Learning-rate schedule: every defense multiplies its learning rate by 0.1 at
 1/2 and 3/4 of all optimiser steps (the released code's ``MultiStepLR`` over
 ``epochs * len(train_loader)`` steps). Here it is a pure function of the global
