@@ -20,7 +20,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from saatlib.attack.sdha import relevance, sdha_loss  # noqa: E402
+from saatlib.attack.sdha import sdha_loss  # noqa: E402
+from saatlib.primitives import shares_label as relevance  # noqa: E402
 from saatlib.attack.sdha_loop import sdha_loss_loop  # noqa: E402
 
 

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from saatlib.attack.hag import HAGAttack, hag_loss, hag_mask
-from saatlib.attack.sdha import SDHAAttack, relevance, sdha_loss, sdha_surrogate, signed
+from saatlib.attack.sdha import SDHAAttack, sdha_loss, sdha_surrogate
+from saatlib.primitives import binarize as signed, shares_label as relevance
 from saatlib.attack.sdha_loop import sdha_loss_loop, sdha_surrogate_loop
 
 

@@ -26,7 +26,7 @@ import torch
 
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
-from saatlib.attack.hag import check_budget, check_positive
+from saatlib.primitives import binarize, check_budget, check_positive
 
 
 def target_code_loss(h: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -73,7 +73,7 @@ def anchor_codes(target_labels: torch.Tensor, db_codes: torch.Tensor, db_labels:
     picks = torch.stack([torch.where(cand, scores[t], low).argmax(1) for t in range(n)], 1)  # (B, n)
     codes = db_codes.to(target_labels.device).float()
     total = codes[picks.to(codes.device)].sum(1)  # (B, K)
-    return torch.where(total >= 0, torch.ones_like(total), -torch.ones_like(total))
+    return binarize(total)
 
 
 class AnchorAttack(Attack):

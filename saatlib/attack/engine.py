@@ -20,10 +20,13 @@ SGD, SDHA's Adam) are not scale invariant and scale their gradients instead
 """
 from __future__ import annotations
 
-import contextlib
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import torch
+
+from saatlib.primitives import eval_mode, project_linf
+
+__all__ = ["SAAT_SCHEDULE", "LinfPGD", "UpdateRule", "eval_mode", "input_gradient", "tanh_scale"]
 
 #: tanh scale a by tenths of the run (released SAAT code, ``get_alpha``)
 SAAT_SCHEDULE: tuple[float, ...] = (0.1, 0.1, 0.1, 0.1, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
@@ -36,24 +39,6 @@ def tanh_scale(step: int, steps: int, schedule: Sequence[float] | None = SAAT_SC
     if not schedule:
         return 1.0
     return float(schedule[min(len(schedule) - 1, step * len(schedule) // max(steps, 1))])
-
-
-@contextlib.contextmanager
-def eval_mode(model: torch.nn.Module) -> Iterator[None]:
-    """Put ``model`` in eval mode for the block; restore its mode after.
-
-    Every submodule gets its own mode back, so a mixed state (e.g. a model in
-    train mode with frozen BatchNorm layers in eval mode) survives the block.
-    """
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(modes[0][1])
-        for m, mode in modes:
-            if m.training != mode:
-                m.training = mode
 
 
 def input_gradient(model, x: torch.Tensor, objective: Objective, alpha: float) -> torch.Tensor:
@@ -110,7 +95,7 @@ class LinfPGD:
 
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Onto the eps-ball around x, then into [0, 1]."""
-        return torch.min(torch.max(x_adv, x - self.eps), x + self.eps).clamp(0, 1)
+        return project_linf(x_adv, x, self.eps)
 
     def perturb(self, model, x: torch.Tensor, objective: Objective,
                 generator: torch.Generator | None = None, record: bool = False):

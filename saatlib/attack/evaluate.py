@@ -7,7 +7,7 @@ import torch
 from tqdm.auto import tqdm
 
 from saatlib.attack.base import Attack, AttackContext
-from saatlib.hashing import binarize, encode
+from saatlib.hashing import binarize
 from saatlib.metrics import average_precision, code_diversity, database_diversity, perceptibility
 
 

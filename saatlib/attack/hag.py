@@ -32,42 +32,12 @@ from typing import Callable, Sequence
 import torch
 
 from saatlib.attack.base import Attack, AttackContext
-from saatlib.attack.engine import SAAT_SCHEDULE, eval_mode, tanh_scale
+from saatlib.attack.engine import SAAT_SCHEDULE, tanh_scale
+from saatlib.primitives import (RELEASED_ATTACK_BATCH, check_budget, check_positive, check_reference_batch,
+                                eval_mode, project_linf)
 
 # loss(x_adv, h_adv) -> scalar
 InputObjective = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def check_budget(eps: float, steps: int) -> tuple[float, int]:
-    """Validated (eps, steps) of an attack."""
-    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
-        raise ValueError(f"eps must be a finite number >= 0 (pixels in [0, 1]; 8/255 = {8 / 255:.4f}), got {eps!r}")
-    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
-        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    return float(eps), int(steps)
-
-
-def check_positive(value: float, what: str) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-        raise ValueError(f"{what} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-#: batch size of the released attack scripts (``attack.py``, ``adv_attack.py``: ``--batch_size 128``)
-RELEASED_ATTACK_BATCH = 128
-
-
-def check_reference_batch(value: int) -> int:
-    """A positive integer batch size."""
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ValueError(f"reference_batch must be a positive integer (released: {RELEASED_ATTACK_BATCH}), "
-                         f"got {value!r}")
-    return int(value)
-
-
-def project_linf(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
-    """Onto the eps-ball around x, then into [0, 1]."""
-    return torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
 
 
 def optimise_in_ball(model, x: torch.Tensor, loss_fn: InputObjective,

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from saatlib.primitives import binarize, shares_label
 from saatlib.seeding import seeded
 
 _MASKED = -1.0e4  # log-sum-exp filler of a missing pair: exp(-1e4 - max) == 0 in float32
@@ -67,7 +68,7 @@ def prototype_loss(h: torch.Tensor, batch_labels: torch.Tensor, codes: torch.Ten
     """
     b, k = h.shape
     sim = h @ codes.to(h.dtype).t() / k  # (B, N)
-    related = (batch_labels.float() @ code_labels.float().t()) > 0
+    related = shares_label(batch_labels, code_labels)
     if drop_lower_triangle:
         keep = torch.ones_like(related).triu(diagonal=1)
         pos, neg = related & keep, ~related & keep
@@ -152,4 +153,4 @@ def prototype_codes(pnet: PrototypeNet, labels: torch.Tensor) -> torch.Tensor:
         h = pnet(labels.float().to(device))
     finally:
         pnet.train(was_training)
-    return torch.where(h >= 0, torch.ones_like(h), -torch.ones_like(h))
+    return binarize(h)

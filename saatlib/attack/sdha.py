@@ -34,22 +34,10 @@ import torch
 import torch.nn.functional as F
 
 from saatlib.attack.base import Attack, AttackContext
-from saatlib.attack.engine import SAAT_SCHEDULE, eval_mode
-from saatlib.attack.hag import RELEASED_ATTACK_BATCH, check_budget, check_positive, check_reference_batch, optimise_in_ball
-
-
-def signed(codes: torch.Tensor) -> torch.Tensor:
-    """Codes in {-1, 1} (0 -> +1), as float."""
-    codes = codes.float()
-    return torch.where(codes >= 0, torch.ones_like(codes), -torch.ones_like(codes))
-
-
-def relevance(labels: torch.Tensor, code_labels: torch.Tensor) -> torch.Tensor:
-    """(B, N) bool: query i and item j share at least one label."""
-    if labels.dim() != 2 or code_labels.dim() != 2 or labels.shape[1] != code_labels.shape[1]:
-        raise ValueError(f"labels {tuple(labels.shape)} and code_labels {tuple(code_labels.shape)} must be "
-                         "(B, C) and (N, C) with the same number of classes C")
-    return (labels.float() @ code_labels.float().to(labels.device).t()) > 0
+from saatlib.attack.engine import SAAT_SCHEDULE
+from saatlib.attack.hag import optimise_in_ball
+from saatlib.primitives import (RELEASED_ATTACK_BATCH, binarize, check_budget, check_positive, check_reference_batch,
+                                eval_mode, shares_label)
 
 
 def soft_bit_distance(t: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -143,10 +131,10 @@ class SDHAAttack(Attack):
 
     def targets(self, model, x, labels, context: AttackContext):
         """(relevance (B, N) as 0/1 float, training codes (N, K), fallback benign codes (B, K))."""
-        rel = relevance(labels.to(x.device), context.train_labels.to(x.device)).to(x.dtype)
+        rel = shares_label(labels.to(x.device), context.train_labels.to(x.device)).to(x.dtype)
         with eval_mode(model), torch.no_grad():
-            fallback = signed(model(x.detach(), 1.0))
-        return rel, signed(context.train_codes.to(x.device)), fallback
+            fallback = binarize(model(x.detach(), 1.0))
+        return rel, binarize(context.train_codes.to(x.device).float()), fallback
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
         x = x.detach()

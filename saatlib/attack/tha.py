@@ -15,8 +15,8 @@ import torch
 from saatlib.attack.anchor import target_code_loss
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
-from saatlib.attack.hag import check_budget, check_positive
 from saatlib.attack.prototype import PrototypeNet, prototype_codes, train_prototype_net
+from saatlib.primitives import check_budget, check_positive
 
 
 def _fingerprint(t: torch.Tensor) -> tuple:

@@ -5,11 +5,9 @@ import torch
 from tqdm.auto import tqdm
 
 from saatlib.data import data_loader
+from saatlib.primitives import binarize
 
-
-def binarize(h: torch.Tensor) -> torch.Tensor:
-    """sign(h) with sign(0) = +1, so codes are strictly in {-1, 1}."""
-    return torch.where(h >= 0, torch.ones_like(h), -torch.ones_like(h))
+__all__ = ["binarize", "encode"]
 
 
 @torch.no_grad()

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import torch
 
+from saatlib.primitives import binarize, shares_label
 from saatlib.training.saat import CentreDefense
 
 
@@ -45,13 +46,12 @@ def centre_codes(labels: torch.Tensor, codes: torch.Tensor, code_labels: torch.T
     Args:
         codes: (N, K) signed training codes; code_labels: (N, C).
     """
-    y, yy = labels.float(), code_labels.float().to(labels.device)
-    similar = ((y @ yy.t()) > 0).float()  # (B, N)
+    similar = shares_label(labels, code_labels).float()  # (B, N)
     dissimilar = 1 - similar
     w_pos = similar / similar.sum(1, keepdim=True).clamp(min=1)
     w_neg = dissimilar / dissimilar.sum(1, keepdim=True).clamp(min=1)
     d = (w_pos - w_neg) @ codes.float().to(labels.device)
-    return torch.where(d >= 0, torch.ones_like(d), -torch.ones_like(d))
+    return binarize(d)
 
 
 class CgATDefense(CentreDefense):

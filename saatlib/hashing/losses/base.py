@@ -4,10 +4,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from saatlib.primitives import shares_label
+
 
 def similarity(y_a: torch.Tensor, y_b: torch.Tensor) -> torch.Tensor:
     """(A, C), (N, C) multi-hot labels -> (A, N) float in {0, 1}: share a label."""
-    return (y_a.float() @ y_b.float().t() > 0).float()
+    return shares_label(y_a, y_b).float()
 
 
 class HashLoss(nn.Module):

@@ -1,0 +1,78 @@
+"""The small operations every layer shares, written once (no saatlib imports here).
+
+- :func:`binarize`: sign with sign(0) = +1, so codes are strictly in {-1, 1};
+- :func:`shares_label`: relevance of two sets of multi-hot label vectors;
+- :func:`eval_mode`: a model in eval mode for a block, every submodule's mode restored;
+- :func:`project_linf`: onto the l_inf ball around x, then into the pixel box [0, 1];
+- :func:`check_budget`, :func:`check_positive`, :func:`check_reference_batch`:
+  validated attack hyper-parameters with messages that say what to pass.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import Iterator
+
+import torch
+
+#: batch size of the released attack scripts (``attack.py``, ``adv_attack.py``: ``--batch_size 128``)
+RELEASED_ATTACK_BATCH = 128
+
+
+def binarize(h: torch.Tensor) -> torch.Tensor:
+    """sign(h) with sign(0) = +1, so codes are strictly in {-1, 1} (same shape and dtype)."""
+    return torch.where(h >= 0, torch.ones_like(h), -torch.ones_like(h))
+
+
+def shares_label(labels_a: torch.Tensor, labels_b: torch.Tensor) -> torch.Tensor:
+    """(A, C), (N, C) multi-hot labels -> (A, N) bool: a and b share at least one label
+    (the retrieval relevance of the paper; on one-hot labels, the same class)."""
+    if labels_a.dim() != 2 or labels_b.dim() != 2 or labels_a.shape[1] != labels_b.shape[1]:
+        raise ValueError(f"labels {tuple(labels_a.shape)} and {tuple(labels_b.shape)} must be (A, C) and (N, C) "
+                         "with the same number of classes C")
+    return (labels_a.float() @ labels_b.float().to(labels_a.device).t()) > 0
+
+
+@contextlib.contextmanager
+def eval_mode(model: torch.nn.Module) -> Iterator[None]:
+    """Put ``model`` in eval mode for the block; restore its mode after.
+
+    Every submodule gets its own mode back, so a mixed state (e.g. a model in
+    train mode with frozen BatchNorm layers in eval mode) survives the block.
+    """
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+def project_linf(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
+    """Onto the eps-ball around x (l_inf), then into [0, 1]."""
+    return torch.min(torch.max(x_adv, x - eps), x + eps).clamp(0, 1)
+
+
+def check_budget(eps: float, steps: int) -> tuple[float, int]:
+    """Validated (eps, steps) of an attack."""
+    if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"eps must be a finite number >= 0 (pixels in [0, 1]; 8/255 = {8 / 255:.4f}), got {eps!r}")
+    if isinstance(steps, bool) or int(steps) != steps or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    return float(eps), int(steps)
+
+
+def check_positive(value: float, what: str) -> float:
+    """A finite number > 0."""
+    if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
+        raise ValueError(f"{what} must be a finite number > 0, got {value!r}")
+    return float(value)
+
+
+def check_reference_batch(value: int) -> int:
+    """A positive integer batch size."""
+    if isinstance(value, bool) or int(value) != value or value < 1:
+        raise ValueError(f"reference_batch must be a positive integer (released: {RELEASED_ATTACK_BATCH}), "
+                         f"got {value!r}")
+    return int(value)
