@@ -32,3 +32,29 @@ def test_bad_input_is_a_clear_error(tmp_path):
     assert bad.returncode == 2 and "fashion-mnist" in bad.stderr
     bad = run("train", "--bits", "2", "--runs-dir", str(tmp_path))
     assert bad.returncode == 2 and "bit length" in bad.stderr
+
+
+def test_a_missing_cuda_device_is_one_line_saying_what_to_use(monkeypatch, capsys):
+    import torch
+
+    from saatlib.cli import main
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["train", "--profile", "smoke", "--device", "cuda"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: --device cuda: CUDA is not available") and \
+        err[0].endswith("use --device cpu")
+
+
+def test_an_unexpected_error_is_not_hidden(monkeypatch):
+    """A bug (here a KeyError inside the command) shows its traceback instead of 'error:' and exit 2."""
+    import pytest
+
+    from saatlib import cli
+
+    def broken(args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(cli._train, "run", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        cli.main(["train", "--profile", "smoke"])

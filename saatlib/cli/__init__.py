@@ -15,11 +15,14 @@ import io
 import logging
 import sys
 
+import torch
+
 from saatlib import distributed
 from saatlib.cli import attack as _attack
 from saatlib.cli import defend as _defend
 from saatlib.cli import reproduce as _reproduce
 from saatlib.cli import train as _train
+from saatlib.models.pretrained import PretrainedWeightsMissing
 
 COMMANDS = {"train": _train, "attack": _attack, "defend": _defend, "reproduce": _reproduce}
 
@@ -39,18 +42,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class UsageError(ValueError):
+    """A bad option value: reported in one line, exit code 2."""
+
+
+def check_device(device: str) -> None:
+    """Refuse a device this machine does not have, in one line that says what to use instead."""
+    kind = str(device).split(":")[0]
+    if kind == "cuda" and not torch.cuda.is_available():
+        built = "built without CUDA" if torch.version.cuda is None else f"CUDA {torch.version.cuda} build, no GPU found"
+        raise UsageError(f"--device {device}: CUDA is not available here (torch {torch.__version__}, {built}); "
+                         "use --device cpu")
+    if kind == "cuda" and ":" in str(device) and int(str(device).split(":")[1]) >= torch.cuda.device_count():
+        raise UsageError(f"--device {device}: this machine has {torch.cuda.device_count()} CUDA device(s); "
+                         f"use cuda:0 to cuda:{torch.cuda.device_count() - 1}")
+    if kind == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise UsageError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
+
+
+#: errors that mean bad input or missing files (one line, exit 2); anything else is a bug and shows its traceback
+EXPECTED_ERRORS = (ValueError, FileNotFoundError, PretrainedWeightsMissing)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     if hasattr(args, "device"):
+        try:
+            check_device(args.device)
+        except UsageError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
         args.device = str(distributed.local_device(args.device))
     parallel = distributed.init_from_env(getattr(args, "device", "cpu"))
     quiet = contextlib.redirect_stdout(io.StringIO()) if not distributed.is_main() else contextlib.nullcontext()
     try:
         with quiet:
             return args.run(args) or 0
-    except (ValueError, FileNotFoundError, RuntimeError, KeyError) as err:
+    except EXPECTED_ERRORS as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     finally:

@@ -81,8 +81,8 @@ def load_checkpoint(path: str | Path) -> dict | None:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # truncated zip, unpickling error
-        raise RuntimeError(f"unreadable training checkpoint {path} ({type(err).__name__}: {err}); "
+        raise ValueError(f"unreadable training checkpoint {path} ({type(err).__name__}: {err}); "
                            "delete it to restart this training from scratch") from err
     if not isinstance(obj, dict) or obj.get("format") != CHECKPOINT_FORMAT:
-        raise RuntimeError(f"training checkpoint {path} has an unknown format; delete it to restart from scratch")
+        raise ValueError(f"training checkpoint {path} has an unknown format; delete it to restart from scratch")
     return obj
