@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from typing import Mapping, Sequence
 
-from saatlib import paper
+from saatlib import fidelity, paper
 from saatlib.metrics import average_precision
 from saatlib.profiles import get_profile
 
@@ -296,7 +296,8 @@ def settings_table(profiles: Sequence[str]) -> dict[str, dict[str, object]]:
         (epochs, batch, optimizer, learning rate), MAP@topk, the protocol sizes
         (None: the dataset's own split), attacked queries, the iterations of
         SAAT, HAG, SDHA, P2P and THA, the epochs of each defense and the
-        queries of the defense evaluation, read from :mod:`saatlib.profiles`.
+        queries of the defense evaluation, read from :mod:`saatlib.profiles`, and the
+        value of each switch of the fidelity ledger (:mod:`saatlib.fidelity`).
     """
     out: dict[str, dict[str, object]] = {}
 
@@ -314,10 +315,13 @@ def settings_table(profiles: Sequence[str]) -> dict[str, dict[str, object]]:
         put("MAP@topk", name, p["eval"]["topk"])
         for role in ("num_train", "num_database", "num_query"):
             put(role, name, p["data"][role])
-        put("attacked queries", name, a["num_queries"])
+        put("attacked queries (cap; chapters may attack fewer)", name, a["num_queries"])
         for attack in ("SAAT", "HAG", "SDHA", "P2P", "THA"):
             put(f"{attack} iterations", name, a["steps"][attack])
         for defense in ("SAAT", "ATRDH", "CgAT"):
             put(f"{defense} defense epochs", name, d.get(defense, {}).get("epochs"))
-        put("defense eval queries", name, d.get("eval", {}).get("num_queries", a["num_queries"]))
+        put("defense eval queries (cap)", name, d.get("eval", {}).get("num_queries", a["num_queries"]))
+        for row in fidelity.LEDGER:  # the switches of the fidelity ledger that the profiles set
+            if row.setting is not None:
+                put(f"{row.name} (released: {row.released_value!r})", name, fidelity.profile_value(row, name))
     return out

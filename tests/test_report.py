@@ -151,3 +151,11 @@ def test_settings_table_reads_the_profiles():
     assert t["ATRDH defense epochs"] == {"default": 2, "paper": 100}
     assert t["num_train"]["paper"] is None
     assert t["victim optimizer"]["paper"] == "sgd lr 0.01"
+
+
+def test_settings_table_shows_the_fidelity_switches_of_each_profile():
+    t = report.settings_table(("default", "paper"))
+    assert t["code_buffer (released: 'aliased')"] == {"default": "signed", "paper": "aliased"}
+    assert t["attack_mode (released: 'train')"] == {"default": "eval", "paper": "train"}
+    assert t["loss_pairs (released: 'all')"] == {"default": "seen", "paper": "all"}
+    assert t["dmfl_weighting (released: 'cosine')"] == {"default": "cosine", "paper": "cosine"}
