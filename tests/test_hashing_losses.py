@@ -76,3 +76,38 @@ def test_csq_multilabel_centre_breaks_ties_with_plus_minus_one():
 def test_unknown_method_lists_known_ones():
     with pytest.raises(ValueError, match="CSQ"):
         build_loss("DSH", 4, 8, 4)
+
+
+def test_hashnet_loss_by_hand():
+    """K = 2, one query h = (0.6, -0.2) with label {0} against three seen items:
+    itself (label {0}), u1 = (1, 1) with {0} and u2 = (-1, 1) with {1}.
+    t_j = (10 / K) h . u_j = 5 * (0.40, 0.4, -0.8) = (2, 2, -4); s = (1, 1, 0);
+    ce_j = log(1 + e^t) - s t; pairs: 2 similar, 1 dissimilar, weights 3/2 and 3/1;
+    loss = sum(w ce) / 3."""
+    import math
+
+    loss_fn = build_loss("HashNet", 3, 2, 2)
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    loss_fn.update_buffers(torch.tensor([[1.0, 1.0], [-1.0, 1.0]]), y[1:], torch.tensor([1, 2]))
+    h = torch.tensor([[0.6, -0.2]])
+    got, _ = loss_fn(h, y[:1], torch.tensor([0]))
+    t, s = [2.0, 2.0, -4.0], [1, 1, 0]
+    ce = [math.log1p(math.exp(ti)) - si * ti for ti, si in zip(t, s)]
+    w = [1.5 if si else 3.0 for si in s]
+    assert got.item() == pytest.approx(sum(wi * ci for wi, ci in zip(w, ce)) / 3, rel=1e-6)
+
+
+def test_csq_loss_by_hand():
+    """K = 4, two classes: centres are the first two Hadamard rows (1, 1, 1, 1) and (1, -1, 1, -1).
+    h = (0.5, -0.5, 0.9, 0) with class 1: BCE((h + 1) / 2, (c + 1) / 2) averaged over bits,
+    plus 0.05 * mean((|h| - 1)^2)."""
+    import math
+
+    loss_fn = build_loss("CSQ", 4, 4, 2)
+    h = torch.tensor([[0.5, -0.5, 0.9, 0.0]])
+    got, _ = loss_fn(h, torch.tensor([[0.0, 1.0]]), torch.tensor([0]))
+    c = [1, -1, 1, -1]
+    p = [(v + 1) / 2 for v in h[0].tolist()]
+    bce = [-(math.log(pi) if ci > 0 else math.log(1 - pi)) for pi, ci in zip(p, c)]
+    quant = sum((abs(v) - 1) ** 2 for v in h[0].tolist()) / 4
+    assert got.item() == pytest.approx(sum(bce) / 4 + 0.05 * quant, rel=1e-6)
