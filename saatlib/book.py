@@ -104,6 +104,23 @@ def _style_figures() -> None:
         pass
 
 
+# --- tables ---------------------------------------------------------------------
+
+#: How a table of the book shows a value that does not exist (e.g. a paper
+#: value the paper does not report), instead of pandas' "NaN".
+MISSING = "–"
+
+
+def dash_missing(table, digits: int | None = 2):
+    """``table`` (a pandas DataFrame) for display: numbers rounded to ``digits``
+    (None: as they are), missing values (NaN, None) shown as :data:`MISSING`.
+
+    Returns a new DataFrame of objects; the argument is not changed.
+    """
+    shown = table.round(digits) if digits is not None else table.copy()
+    return shown.astype(object).where(shown.notna(), MISSING)
+
+
 # --- recorded numbers ----------------------------------------------------------
 
 def _plain(value: Any) -> Any:

@@ -7,7 +7,9 @@
 - every file under ``book/`` except notebooks (pages, figures, bibliographies),
 - root-level ``*.bib`` files and ``_static/``, ``_templates/`` if present,
 - for each notebook chapter in ``_toc.yml``, its *executed* copy from
-  ``EXECUTED`` (written by ``scripts/run_chapters.py``), never the source,
+  ``EXECUTED`` (written by ``scripts/run_chapters.py``), never the source, with
+  papermill's injected parameters cell (tag ``injected-parameters``) tagged
+  ``remove-cell``: the page shows the chapter's own ``parameters`` cell only,
 - the vendored JavaScript (``scripts/vendor_js.py``) as ``_vendor/vendor/``,
   which ``_config.yml`` copies to the output's ``vendor/`` (``html_extra_path``)
   and points MathJax and the widget renderer at.
@@ -20,6 +22,7 @@ Usage: python scripts/stage_book.py [--executed DIR] [--dest DIR] [--vendor DIR]
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -28,6 +31,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run_chapters import ROOT, toc_notebooks  # noqa: E402
 
 SKIP_PARTS = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
+#: papermill's tag on the cell it injects after the ``parameters`` cell
+INJECTED = "injected-parameters"
+HIDDEN = "remove-cell"
+
+
+def staged_notebook(path: Path) -> bytes:
+    """The executed notebook ``path`` as the book renders it: papermill's injected
+    parameters cell (a second "# Parameters" cell under the chapter's own) is
+    tagged ``remove-cell``; everything else is kept as it is."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if INJECTED in tags and HIDDEN not in tags:
+            tags.append(HIDDEN)
+    return (json.dumps(nb, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def wanted_files(executed: Path, vendor: Path) -> dict[Path, Path]:
@@ -71,6 +89,13 @@ def sync(files: dict[Path, Path], dest: Path) -> tuple[int, int]:
     dest.mkdir(parents=True, exist_ok=True)
     for rel, src in files.items():
         target = dest / rel
+        if rel.suffix == ".ipynb":  # rewritten (see staged_notebook); written only when it changed
+            data = staged_notebook(src)
+            if not (target.is_file() and target.read_bytes() == data):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+                copied += 1
+            continue
         if target.is_file():
             s, t = src.stat(), target.stat()
             if s.st_size == t.st_size and int(s.st_mtime) == int(t.st_mtime):

@@ -211,3 +211,44 @@ def test_defense_curves_use_the_trace_or_the_epochs():
     assert_labelled(fig)
     hash_ax = data_axes(fig)[0]
     assert len(hash_ax.lines) == 2 and hash_ax.lines[0].get_xdata().tolist() == [10, 15, 25]
+
+
+# --- readable at book width (issue 14) ------------------------------------------------------------
+
+def test_defense_curves_draw_atrdh_on_axes_of_its_own():
+    hist = [{"hash": 1.0, "adv": -0.5}, {"hash": 0.9, "adv": -0.8}]
+    atrdh = [{"hash": 1.0, "adv": 1.9}, {"hash": 0.9, "adv": 1.7}]  # a squared error, not -h.c
+    fig = plots.defense_curves({"ATRDH": atrdh, "CgAT": hist, "SAAT": hist})
+    axes = data_axes(fig)
+    assert len(axes) == 3
+    by_title = {ax.get_title(): sorted(line.get_label() for line in ax.lines) for ax in axes}
+    adv = [names for title, names in by_title.items() if title.startswith("adversarial term")]
+    assert adv == [["CgAT", "SAAT"]], by_title
+    assert any(names == ["ATRDH"] and "ATRDH" in title for title, names in by_title.items() if title != "benign hash loss")
+    assert all(ax.get_legend() is None for ax in axes) and fig.legends, "one figure legend, outside the panels"
+
+
+def test_legends_sit_outside_the_data_and_bar_labels_stay_apart():
+    import pandas as pd
+
+    history = [{"loss": 1.0}, {"loss": 0.5}]
+    fig = plots.loss_curves({"a": {"DPH": history, "CSQ": history}, "b": {"DPH": history, "CSQ": history}})
+    assert all(ax.get_legend() is None for ax in data_axes(fig)) and len(fig.legends) == 1
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["DPH", "CSQ"]
+    shares = pd.DataFrame({f"col {i}": {"HAG": 0.5, "SDHA": 0.4, "SAAT": 0.1} for i in range(5)})
+    shares.loc["HAG", "col 4"] = float("nan")  # a value the paper does not give: no bar label
+    fig = plots.map_bars(shares)
+    ax = data_axes(fig)[0]
+    assert ax.get_legend() is None and fig.legends
+    texts = [t for t in ax.texts if t.get_text()]
+    assert texts and all(t.get_rotation() == 90 for t in texts)
+    assert "nan" not in [t.get_text() for t in ax.texts]
+
+
+def test_attack_curves_keep_a_line_at_zero_off_the_axis():
+    from saatlib.plots import attacks as attack_plots
+
+    fig = attack_plots.map_vs_eps([1, 2, 4], {"SAAT": [0.5, 0.2, 0.0]}, references={"theory": 0.0})
+    ax = data_axes(fig)[0]
+    assert ax.get_ylim()[0] < 0.0, "a line at 0 would lie on the x axis"

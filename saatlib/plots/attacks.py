@@ -124,7 +124,7 @@ def retrieval_before_after(query_image, query_label, rows: dict, class_names: Se
 
 def attack_curves(curves: dict, xlabel: str, ylabel: str = "MAP", references: dict | None = None,
                   logx: bool = False, xticklabels: dict | None = None, title: str | None = None,
-                  height: float = 2.8, ylim: tuple[float, float] | None = (0.0, 1.02), markers: bool = True):
+                  height: float = 2.8, ylim: tuple[float, float] | None = (-0.03, 1.03), markers: bool = True):
     """Lines of a metric against an attack setting, one panel per group.
 
     Args:
@@ -134,7 +134,8 @@ def attack_curves(curves: dict, xlabel: str, ylabel: str = "MAP", references: di
             the benign MAP), or ``{panel: {label: value}}``.
         logx: logarithmic (base 2) x axis, e.g. for eps 1, 2, 4, 8, 16 / 255.
         xticklabels: ``{x: text}`` tick labels (e.g. ``{8: "8/255"}``).
-        ylim: y range (None: automatic).
+        ylim: y range (None: automatic); the default leaves a margin under 0 so
+            that a line at 0 (e.g. a theory MAP) is not hidden on the axis.
         markers: mark the data points (off for dense curves).
         title: figure title (default: "<ylabel> against <xlabel>").
     """

@@ -43,7 +43,10 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
 
     Args:
         table: a pandas DataFrame (rows: methods, columns: groups such as
-            datasets) or ``{column: {method: value}}``.
+            datasets) or ``{column: {method: value}}``. Missing values draw no bar.
+
+    The legend sits under the axes (it never covers bars); with more than two
+    bars per group their value labels are written upright, so they do not overlap.
     """
     import pandas as pd
 
@@ -53,18 +56,21 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
     n_rows, n_cols = df.shape
     width = 0.8 / max(n_cols, 1)
     x = np.arange(n_rows)
+    upright = n_cols > 2
     for j, col in enumerate(df.columns):
         vals = df[col].to_numpy(dtype=float)
         bars = ax.bar(x + (j - (n_cols - 1) / 2) * width, vals, width=width * 0.95, label=str(col))
         if annotate:
-            ax.bar_label(bars, labels=[f"{v:.2f}" for v in vals], fontsize=7, padding=1)
+            ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.2f}" for v in vals],
+                         fontsize=6.5 if upright else 7, padding=2, rotation=90 if upright else 0)
     ax.set_xticks(x)
     ax.set_xticklabels([str(i) for i in df.index])
     ax.set_xlabel(df.index.name or "method")
     ax.set_ylabel(ylabel)
-    ax.set_ylim(0, 1.1)
+    top = np.nanmax(df.to_numpy(dtype=float)) if df.size and not df.isna().all().all() else 1.0
+    ax.set_ylim(0, max(1.0, float(top)) * (1.22 if upright else 1.1))
     if n_cols > 1:
-        ax.legend(loc="upper left", ncols=n_cols)
+        fig.legend(loc="outside lower center", ncols=min(n_cols, 5))
     if title:
         ax.set_title(title)
     return fig
@@ -96,7 +102,7 @@ def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_label
     relevant = (ql[:, None, :] * rl).sum(-1) > 0
     ncols = k + 1
     cell = width / (ncols + 0.3)
-    fs_top, fs_below = 6.5, 6.0
+    fs_top, fs_below = 7.5, 7.0  # readable at the book's width
     wrap_top, wrap_below = chars_per_line(cell * 1.05, fs_top), chars_per_line(cell * 1.05, fs_below)
     tops = [wrap_caption("query\n" + label_text(ql[q], class_names), wrap_top) for q in range(nq)]
     below = [[wrap_caption((f"d={int(d[q, j])}\n" if d is not None else "") + label_text(rl[q, j], class_names),

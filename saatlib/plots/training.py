@@ -15,7 +15,8 @@ def loss_curves(histories: dict, title: str | None = "Training loss", height: fl
             history is the per-epoch list of dicts with a ``"loss"`` entry that
             :func:`saatlib.hashing.train_hashing` returns. Losses of different
             methods have different scales, so each line is divided by its
-            first epoch's loss (plotted: loss / loss at epoch 1).
+            first epoch's loss (plotted: loss / loss at epoch 1). One legend
+            for all panels, under them, so that no curve hides behind it.
     """
     panels = as_panels(histories)
     fig = new_figure(height)
@@ -31,11 +32,26 @@ def loss_curves(histories: dict, title: str | None = "Training loss", height: fl
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if panel:
             ax.set_title(panel)
-        ax.legend(loc="best")
+    figure_legend(fig, axes)
     axes[0].set_ylabel("loss / first-epoch loss")
     if title:
         fig.suptitle(title)
     return fig
+
+
+def figure_legend(fig, axes) -> None:
+    """One legend under all panels, each label once (the panels share their lines' names)."""
+    entries: dict = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncols=min(len(entries), 6))
+
+
+#: Defenses whose adversarial term ``adv`` is not -mean(h_adv . c): :func:`defense_curves`
+#: draws it in a panel of its own (another quantity, on another scale), with this title.
+OTHER_ADV_TERMS = {"ATRDH": "ATRDH's adversarial term:\nsquared similarity error (0: perfect)"}
 
 
 def trace_points(history: list[dict], term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -67,20 +83,33 @@ def defense_curves(histories: dict, terms: dict | None = None, title: str | None
         terms: ``{term key: panel title}``, one panel each (default: the
             benign hash loss ``hash`` and the adversarial term ``adv``, which is
             -mean(h_adv . c) for SAAT and CgAT: -1 when every adversarial bit
-            still agrees with its centre code c).
+            still agrees with its centre code c). By default a defense whose
+            ``adv`` is another quantity (:data:`OTHER_ADV_TERMS`: ATRDH's
+            squared similarity error) gets a panel of its own, on its own scale.
     """
-    terms = terms or {"hash": "benign hash loss", "adv": "adversarial term"}
+    default = terms is None
+    terms = terms or {"hash": "benign hash loss",
+                      "adv": "adversarial term\n-mean(h_adv . c) (-1: back on c)"}
+    panels = []  # (term, title, the defenses drawn there)
+    for term, panel in terms.items():
+        if default and term == "adv":
+            own = [n for n in histories if n in OTHER_ADV_TERMS]
+            shared = [n for n in histories if n not in OTHER_ADV_TERMS]
+            panels += [(term, panel, shared)] if shared else []
+            panels += [(term, OTHER_ADV_TERMS[n], [n]) for n in own]
+        else:
+            panels.append((term, panel, list(histories)))
+    colours = {name: f"C{i}" for i, name in enumerate(histories)}  # one colour per defense in every panel
     fig = new_figure(height)
-    axes = np.atleast_1d(fig.subplots(1, len(terms)))
-    for ax, (term, panel) in zip(axes, terms.items()):
-        for name, history in histories.items():
-            x, y = trace_points(history, term)
+    axes = np.atleast_1d(fig.subplots(1, len(panels)))
+    for ax, (term, panel, names) in zip(axes, panels):
+        for name in names:
+            x, y = trace_points(histories[name], term)
             if len(x):
-                ax.plot(x, y, lw=1.2, label=name)
+                ax.plot(x, y, lw=1.2, label=name, color=colours[name])
         ax.set_xlabel("optimiser step")
-        ax.set_title(panel)
-        if ax.lines:
-            ax.legend(loc="best", fontsize="small")
+        ax.set_title(panel, fontsize=9)
+    figure_legend(fig, axes)
     axes[0].set_ylabel("mean over a block of steps")
     if title:
         fig.suptitle(title)
