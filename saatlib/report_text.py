@@ -215,8 +215,20 @@ def defense_verdict_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]
             lost = [a for a, won in v["beats"].items() if not won]
             lines.append("SAAT beats ATRDH under every attack" if not lost else
                          f"SAAT does **not** beat ATRDH under {', '.join(lost)}")
-            lines.append(f"benign MAP: SAAT {saat['Original']:.3f}, ATRDH {rows['ATRDH']['Original']:.3f}, "
-                         f"undefended {und['Original']:.3f}")
+        cgat = rows.get("CgAT")
+        if saat is not None and cgat is not None:
+            ahead = [a for a in attacks if None not in (cgat.get(a), saat.get(a)) and cgat[a] >= saat[a]]
+            gaps = [cgat[a] - saat[a] for a in attacks if None not in (cgat.get(a), saat.get(a))]
+            if gaps:
+                lines.append("CgAT, which the paper does not compare with SAAT, keeps "
+                             + (f"at least as much MAP as SAAT under {'every attack' if len(ahead) == len(gaps) else ', '.join(ahead)}"
+                                if ahead else "less MAP than SAAT under every attack")
+                             + f" (CgAT minus SAAT: {min(gaps):+.3f} to {max(gaps):+.3f})")
+        benign = [f"{m} {r['Original']:.3f} ({r['Original'] - und['Original']:+.3f})"
+                  for m, r in rows.items() if m != "none" and r.get("Original") is not None]
+        if benign:
+            lines.append(f"benign MAP, the price of each defense (against {und['Original']:.3f} undefended): "
+                         + ", ".join(benign))
         paragraphs.append(f"**{d}**:\n" + "\n".join(f"* {line};" for line in lines))
     return "\n\n".join(paragraphs), verdicts
 

@@ -156,3 +156,14 @@ def test_attack_ordering_text_counts_holds_and_resolved_gaps():
                                                              [True], 32)
     assert verdicts["a"]["saat_lowest_map"] is False
     assert "SAAT does **not** have the lowest MAP: HAG reaches 0.200, SAAT 0.200" in text
+
+
+def test_defense_verdict_compares_cgat_and_states_the_benign_price():
+    rows = {"none": {"Original": 0.85, "HAG": 0.2, "SDHA": 0.3, "SAAT": 0.2},
+            "ATRDH": {"Original": 0.83, "HAG": 0.5, "SDHA": 0.55, "SAAT": 0.45},
+            "CgAT": {"Original": 0.78, "HAG": 0.7, "SDHA": 0.66, "SAAT": 0.64},
+            "SAAT": {"Original": 0.80, "HAG": 0.66, "SDHA": 0.67, "SAAT": 0.60}}
+    text, _ = report_text.defense_verdict_markdown({"fm": rows}, {"fm": 2})
+    # CgAT - SAAT: +0.04, -0.01, +0.04 -> ahead under HAG and SAAT
+    assert "keeps at least as much MAP as SAAT under HAG, SAAT (CgAT minus SAAT: -0.010 to +0.040)" in text
+    assert "against 0.850 undefended): ATRDH 0.830 (-0.020), CgAT 0.780 (-0.070), SAAT 0.800 (-0.050)" in text
