@@ -244,18 +244,26 @@ def defense_verdicts(rows: Mapping[str, Mapping[str, float | None]],
         ``beats`` (``{attack: SAAT-trained MAP > ATRDH-trained MAP under it}``,
         None per attack when a value is missing), ``saat_beats_atrdh`` (True
         when it holds under every one of ``attacks``; None when a comparison is
-        missing), ``saat_over_none`` (SAAT-trained MAP under the SAAT attack
+        missing), ``beats_cgat`` and ``saat_beats_cgat`` (the same against CgAT,
+        a later defense the paper does not compare; None without a CgAT row),
+        ``saat_over_none`` (SAAT-trained MAP under the SAAT attack
         divided by the undefended model's; None when missing or the
         denominator is 0) and ``saat_doubles_none`` (that MAP >= ``factor``
         times the undefended model's; None when missing).
     """
     saat, atrdh, none = rows.get("SAAT", {}), rows.get("ATRDH", {}), rows.get("none", {})
-    beats = {a: (None if saat.get(a) is None or atrdh.get(a) is None else saat[a] > atrdh[a]) for a in attacks}
-    all_beat = None if None in beats.values() else all(beats.values())
+
+    def above(rival: Mapping) -> tuple[dict, bool | None]:
+        per = {a: (None if saat.get(a) is None or rival.get(a) is None else saat[a] > rival[a]) for a in attacks}
+        return per, (None if None in per.values() else all(per.values()))
+
+    beats, all_beat = above(atrdh)
+    beats_cgat, all_beat_cgat = above(rows.get("CgAT", {}))
     mine, base = saat.get("SAAT"), none.get("SAAT")
     ratio = None if mine is None or base in (None, 0) else mine / base
     doubles = None if mine is None or base is None else mine >= factor * base
-    return {"beats": beats, "saat_beats_atrdh": all_beat, "saat_over_none": ratio, "saat_doubles_none": doubles}
+    return {"beats": beats, "saat_beats_atrdh": all_beat, "saat_over_none": ratio, "saat_doubles_none": doubles,
+            "beats_cgat": beats_cgat, "saat_beats_cgat": all_beat_cgat}
 
 
 def paper_claims(bits: Sequence[int] | None = None) -> dict[tuple[str, int], dict]:
