@@ -122,7 +122,8 @@ def mainstay_codes(labels: torch.Tensor, codes: torch.Tensor, code_labels: torch
     return binarize(d).float()
 
 
-def dmfl_objective(b: torch.Tensor, labels, codes, code_labels, weighting: str = RELEASED_WEIGHTING) -> torch.Tensor:
-    """DMFL objective b . (sum w+ B - sum w- B) for candidate codes b (B, K) -> (B,), float64."""
-    d = dmfl_direction(labels, codes, code_labels, weighting, torch.float64)
+def dmfl_objective(b: torch.Tensor, labels, codes, code_labels, weighting: str = RELEASED_WEIGHTING,
+                   dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """DMFL objective b . (sum w+ B - sum w- B) for candidate codes b (B, K) -> (B,), in ``dtype``."""
+    d = dmfl_direction(labels, codes, code_labels, weighting, dtype)
     return (b.to(d.dtype) * d).sum(1)

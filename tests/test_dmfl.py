@@ -150,7 +150,7 @@ def test_no_similar_or_no_dissimilar_item_gives_no_nan():
 def test_objective_matches_the_loop():
     q, codes, y = random_problem(seed=5)
     b = torch.randint(0, 2, (q.shape[0], codes.shape[1]), generator=torch.Generator().manual_seed(1)).float() * 2 - 1
-    got = dmfl_objective(b, q, codes, y)
+    got = dmfl_objective(b, q, codes, y, dtype=torch.float64)
     for i in range(q.shape[0]):
         assert float(got[i]) == pytest.approx(loop_objective(b[i], q[i], codes, y, "cosine"), abs=1e-12)
 
