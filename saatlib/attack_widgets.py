@@ -261,15 +261,18 @@ def retrieval_rows(run: HashRun, queries: dict, k: int = 10) -> dict:
 
 
 def explorer_figure(run: HashRun, state: dict, eps_255: float, steps: int, query: int,
-                    class_names: Sequence[str] | None = None, title: str | None = None):
-    """The explorer's picture: the top-k retrievals of the benign and of the adversarial query (two rows)."""
+                    class_names: Sequence[str] | None = None, title: str | None = None,
+                    rows: Sequence[str] = ("benign", "adversarial")):
+    """The explorer's picture: the top-k retrievals of the benign and/or of the adversarial query
+    (one row each, ``rows`` picks them)."""
     from saatlib.plots.attacks import retrieval_before_after
 
-    rows = retrieval_rows(run, {"benign": (state["x"], state["benign_code"]),
-                                f"eps {eps_255:g}/255, {steps} it.": (state["x_adv"], state["adv_code"])},
-                          k=len(state["benign"]["indices"]))
-    return retrieval_before_after(state["x"], state["label"], rows, class_names or run.splits.class_names,
-                                  title=title or f"{run.label}: query {query}")
+    queries = {"benign": ("benign", state["x"], state["benign_code"]),
+               "adversarial": (f"eps {eps_255:g}/255, {steps} it.", state["x_adv"], state["adv_code"])}
+    picked = {queries[r][0]: queries[r][1:] for r in rows}
+    rows_ = retrieval_rows(run, picked, k=len(state["benign"]["indices"]))
+    return retrieval_before_after(state["x"], state["label"], rows_, class_names or run.splits.class_names,
+                                  title=title if title is not None else f"{run.label}: query {query}")
 
 
 def perturbation_strip(state: dict, eps_255: float, width: float = 3.2):
@@ -324,7 +327,7 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
     import ipywidgets as w
 
     from saatlib.precomputed import PrecomputedExplorer
-    from saatlib.widgets import explorer_box, figure_leaf
+    from saatlib.widgets import explorer_box, figure_image, figure_leaf
 
     if not grid:
         raise ValueError("attack_explorer needs a non-empty grid (see explorer_grid)")
@@ -353,17 +356,21 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
         raise ValueError(f"initial_query {initial_query} is not among the offered queries {queries}")
     query = w.Dropdown(options=queries, value=int(initial_query), description="query")
 
+    benign_rows: dict = {}  # one picture of the benign retrievals per query, shared by its outputs
+
     def render(e, s, q):
         st = explorer_state(run, grid, e, s, q, k)
+        if q not in benign_rows:
+            benign_rows[q] = figure_image(explorer_figure(
+                run, st, e, s, q, class_names, title=f"{attack_name} on {run.label}: query {q}", rows=("benign",)))
         before = int(st["benign"]["relevant"].sum())
         after = int(st["adversarial"]["relevant"].sum())
         linf = float((st["x_adv"] - st["x"]).abs().max())
         caption = (f"<b>{attack_name}</b>, eps {e:g}/255, {s} iterations: {st['flipped']} of "
                    f"{st['benign_code'].numel()} bits flipped (l<sub>inf</sub> = {linf * 255:.1f}/255); "
                    f"relevant in the top {k}: {before} before, <b>{after}</b> after")
-        leaf = figure_leaf(caption, perturbation_strip(st, e),
-                           explorer_figure(run, st, e, s, q, class_names,
-                                           title=f"{attack_name} on {run.label}: query {q}"),
+        leaf = figure_leaf(caption, perturbation_strip(st, e), benign_rows[q],
+                           explorer_figure(run, st, e, s, q, class_names, title="", rows=("adversarial",)),
                            state=dict(st, eps=e, steps=s, query=q))
         leaf.children[1].layout.max_width = "360px"
         return leaf
