@@ -96,6 +96,8 @@ def explorer_box(explorer, rows, extra=()):
     import ipywidgets as w
 
     box = w.VBox([*rows, explorer.view, *extra])
+    box.add_class("saat-explorer")  # handles for the browser tests and the book's CSS
+    explorer.view.add_class("saat-explorer-output")
     box.explorer, box.controls, box.shown = explorer, tuple(explorer.controls), explorer.shown
     box.state = {}
 

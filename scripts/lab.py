@@ -50,10 +50,10 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def lab_command(first: Path, port: int, browser: bool) -> list[str]:
-    """The ``jupyter lab`` command line: repository root, loopback only, first chapter open."""
-    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={ROOT}", "--ServerApp.ip=127.0.0.1",
-           f"--ServerApp.port={port}", f"--ServerApp.default_url=/lab/tree/{first.relative_to(ROOT).as_posix()}"]
+def lab_command(first: Path, port: int, browser: bool, root: Path = ROOT) -> list[str]:
+    """The ``jupyter lab`` command line: ``root`` (the repository), loopback only, chapter ``first`` open."""
+    cmd = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1",
+           f"--ServerApp.port={port}", f"--ServerApp.default_url=/lab/tree/{first.relative_to(root).as_posix()}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     if not browser:
