@@ -17,6 +17,7 @@ import contextlib
 import functools
 import http.server
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -51,15 +52,28 @@ def launch():
 
 
 class PageLog:
-    """Collects a page's console errors, uncaught exceptions, failed and non-local requests."""
+    """Collects a page's console errors, uncaught exceptions, failed and non-local requests.
+
+    The browser's own request for ``/favicon.ico`` (a page of the book links
+    its icon; the top-level redirect page and JupyterLab's server may not have
+    one) is not the page's error and is left out.
+    """
 
     def __init__(self, page):
         self.errors: list[str] = []
-        page.on("console", lambda m: self.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("console", self._console)
         page.on("pageerror", lambda e: self.errors.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: self.errors.append(f"request failed: {r.url} ({r.failure})"))
         page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
         page.on("request", lambda r: None if r.url.startswith(LOCAL) else self.errors.append(f"non-local: {r.url}"))
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        where = (message.location or {}).get("url", "")
+        if where.endswith("/favicon.ico"):
+            return
+        self.errors.append(f"console.error: {message.text} ({where})")
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -67,10 +81,17 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser dropping a connection (e.g. a cancelled favicon request) is not an error here."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(folder: Path):
     """Serve ``folder`` on 127.0.0.1 (a free port); yields the base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=folder))
+    server = _Server(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=folder))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -157,10 +157,10 @@ def open_page(site, rel: str, height: int = 1400):
     page.goto(f"{base}/{rel}", wait_until="load", timeout=120_000)
     views = page.locator(WIDGET_VIEW).count()
     if views:
-        # the renderer puts each view's widget right after its script tag
+        # the renderer draws each view into a .widget-subarea just before its script tag
         page.wait_for_function(
             """(sel) => Array.from(document.querySelectorAll(sel)).every(
-                   s => s.nextElementSibling && s.nextElementSibling.querySelector('.lm-Widget'))""",
+                   s => s.previousElementSibling && s.previousElementSibling.querySelector('.lm-Widget'))""",
             arg=WIDGET_VIEW, timeout=120_000)
     page.wait_for_load_state("networkidle", timeout=120_000)
     return page, log
