@@ -130,7 +130,7 @@ def test_chapter_runs_in_lab_and_its_slider_answers(lab_server):
         assert "query 1" in after["caption"]
 
         # the kernel behind it: show a query off the slider (drawn by the kernel on demand)
-        page.locator('.saat-explorer .widget-text:has(label:text-is("any query")) input").fill("42")
+        page.locator('.saat-explorer .widget-text:has(label:text-is("any query")) input').fill("42")
         t0 = time.perf_counter()
         page.locator('.saat-explorer button:has-text("show query")').click()
         page.wait_for_function("() => document.querySelector('.saat-explorer-output').innerText.includes('query 42')",
