@@ -80,42 +80,34 @@ class PrecomputedExplorer:
         return self.leaves[k]
 
     def rebuild(self) -> None:
-        """(Re)build the nested stacks and their links from the controls' current options."""
-        import ipywidgets as w
-
-        for link in self._links:
-            link.close()
-        for stacks in self._stacks:
-            for s in stacks:
-                s.close()
+        """Build the nested stacks and their links from the controls' current options."""
         self._links = []
         self._stacks = [[] for _ in self.controls]
-        options = [option_values(c) for c in self.controls]
-
-        def build(depth: int, prefix: tuple):
-            if depth == len(self.controls):
-                return self.leaf(*prefix)
-            children = [build(depth + 1, prefix + (v,)) for v in options[depth]]
-            stack = w.Stack(children, selected_index=self.controls[depth].index)
-            self._stacks[depth].append(stack)
-            return stack
-
-        root = build(0, ())
-        for control, stacks in zip(self.controls, self._stacks):
-            for stack in stacks:
-                self._links.append(w.jslink((control, "index"), (stack, "selected_index")))
+        root = self._build(0, (), [option_values(c) for c in self.controls])
         self.view.children = (root,)
         if self.on_rebuild is not None:
             self.on_rebuild()
         log.debug("precomputed explorer: %d outputs, %d stacks", len(self.leaves),
                   sum(map(len, self._stacks)))
 
+    def _build(self, depth: int, prefix: tuple, options: list[list]):
+        """The subtree below ``prefix`` (values of the controls above ``depth``): stacks, links, outputs."""
+        import ipywidgets as w
+
+        if depth == len(self.controls):
+            return self.leaf(*prefix)
+        children = [self._build(depth + 1, prefix + (v,), options) for v in options[depth]]
+        stack = w.Stack(children, selected_index=self.controls[depth].index)
+        self._stacks[depth].append((stack, prefix))
+        self._links.append(w.jslink((self.controls[depth], "index"), (stack, "selected_index")))
+        return stack
+
     def _follow(self, depth: int) -> None:
         """Kernel-side twin of the links, so Python sees what the page shows."""
         if self.quiet:
             return
         index = self.controls[depth].index
-        for stack in self._stacks[depth]:
+        for stack, _ in self._stacks[depth]:
             if stack.selected_index != index:
                 stack.selected_index = index
 
@@ -133,11 +125,14 @@ class PrecomputedExplorer:
         return node
 
     def add_option(self, depth: int, label: str, value, select: bool = True) -> None:
-        """Add ``value`` to control ``depth`` (kept sorted by value) and rebuild.
+        """Add ``value`` to control ``depth`` (kept sorted by value) and draw what it adds.
 
         The caller computes whatever ``render`` needs for the new combinations
-        first; ``render`` is called for each of them here. With ``select`` the
-        control moves to the new value.
+        first; ``render`` is called for each of them here. Each stack at
+        ``depth`` gets the new subtree at the option's position *before* the
+        control changes, and nothing on view is closed or replaced, so the
+        front end never meets an index past a stack's children nor a closed
+        widget. With ``select`` the control moves to the new value.
         """
         control = self.controls[depth]
         current = [o if isinstance(o, tuple) else (str(o), o) for o in control.options]
@@ -145,11 +140,22 @@ class PrecomputedExplorer:
             if select:
                 control.value = value
             return
+        merged = sorted(current + [(label, value)], key=lambda o: o[1])
+        position = [v for _, v in merged].index(value)
+        options = [option_values(c) for c in self.controls]
+        options[depth] = [v for _, v in merged]
+        for stack, prefix in list(self._stacks[depth]):
+            children = list(stack.children)
+            children.insert(position, self._build(depth + 1, prefix + (value,), options))
+            stack.children = tuple(children)
         keep = self.values()
         self.quiet = True
         try:
-            control.options = sorted(current + [(label, value)], key=lambda o: o[1])
+            control.options = merged
             control.value = value if select else keep[depth]
         finally:
             self.quiet = False
-        self.rebuild()
+        for d in range(len(self.controls)):
+            self._follow(d)
+        if self.on_rebuild is not None:
+            self.on_rebuild()

@@ -36,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_tools import PageLog, chromium, explorer_snapshot, launch, serve  # noqa: E402
 from run_chapters import toc_notebooks  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
+# The first test also builds the whole smoke-profile book (module fixture), which
+# takes minutes on a busy 2-core machine: a budget above the default per test.
+pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 VENDOR = Path(sys.prefix) / "share" / "saat-book" / "vendor"
 CHAPTERS = [p.stem for p in toc_notebooks()]

@@ -133,8 +133,13 @@ def test_chapter_runs_in_lab_and_its_slider_answers(lab_server):
         page.locator('.saat-explorer .widget-text:has(label:text-is("any query")) input').fill("42")
         t0 = time.perf_counter()
         page.locator('.saat-explorer button:has-text("show query")').click()
-        page.wait_for_function("() => document.querySelector('.saat-explorer-output').innerText.includes('query 42')",
-                               timeout=60_000)
+        try:
+            page.wait_for_function(
+                "() => document.querySelector('.saat-explorer-output').innerText.includes('query 42')", timeout=60_000)
+        except Exception:
+            page.screenshot(path=str(root / "failed.png"), full_page=False)
+            raise AssertionError("no output for query 42; page errors: " + "\n".join(log.errors)
+                                 + "\nexplorer: " + page.locator(".saat-explorer").first.inner_text()[:1500])
         print(f"lab: 'show query 42' (kernel) -> new output in {(time.perf_counter() - t0) * 1000:.0f} ms")
         shot = os.environ.get("SAAT_SCREENSHOT_DIR")
         if shot:

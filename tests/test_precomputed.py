@@ -29,7 +29,7 @@ def test_every_combination_is_rendered_once_and_linked_in_the_browser():
     assert len(links) == 1 + 2
     assert {(link.source[0], link.source[1], link.target[1]) for link in links} == \
         {(a, "index", "selected_index"), (b, "index", "selected_index")}
-    assert all(link.target[0] in ex._stacks[0] for link in links if link.source[0] is a)
+    assert all(link.target[0] in [st for st, _ in ex._stacks[0]] for link in links if link.source[0] is a)
     b.value = "z"
     a.value = 1
     assert ex.shown().value == "1z" and ex.values() == (1, "z")
@@ -44,14 +44,17 @@ def test_equal_keys_share_one_output():
 
 def test_add_option_grows_the_grid_and_relinks():
     ex, a, b, calls = _explorer()
-    old_links = list(ex._links)
+    root = ex.view.children[0]
     ex.add_option(1, "w", "w")
     assert b.value == "w" and ex.shown().value == "2w"
     assert [v for _, v in b.options] == ["w", "x", "y", "z"]
-    assert len(ex._links) == 1 + 2 and not set(map(id, old_links)) & set(map(id, ex._links))
+    assert ex.view.children[0] is root, "the stacks on view are grown in place, not replaced"
+    assert [c.value for c in root.children[1].children] == ["2w", "2x", "2y", "2z"]
+    assert len(ex._links) == 1 + 2
     assert sum(1 for c in calls if c[1] == "w") == 2  # only the new combinations are rendered
     ex.add_option(0, "three", 3, select=False)
     assert a.value == 2 and b.value == "w" and ex.shown().value == "2w"
+    assert len(ex._links) == 1 + 3, "one new stack (and link) for the new value of a"
     a.value = 3
     assert ex.shown().value == "3w"
 
