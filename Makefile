@@ -2,6 +2,7 @@
 #
 #   make book     set up, execute every chapter in _toc.yml, render _build/html
 #   make test     set up, run the test suite (pytest)
+#   make lab      set up, open copies of the chapters live in JupyterLab
 #
 # Set-up is stamp-guarded: a second run skips what is already done.
 #   .venv/.installed-stamp  pip deps + editable saatlib + Jupyter kernel
@@ -14,6 +15,7 @@
 #
 # Variables: PROFILE=smoke|default|paper (default: $SAAT_PROFILE, else default),
 #            FORCE=1 (re-execute chapters even when up to date),
+#            LAB_PORT=8888, RESET=1 (make lab: copy the chapters to lab/ afresh),
 #            TEST_TIMEOUT=600 (seconds per test), PYTEST_ARGS=..., PYTHON=python3.11
 
 SHELL := /bin/bash
@@ -32,20 +34,26 @@ TEST_TIMEOUT ?= 600
 PYTEST_ARGS ?=
 FORCE ?=
 NO_APT ?=
+LAB_PORT ?= 8888
+RESET ?=
 
 # Keep these pins in step with environment.yml (tests/test_repo_hygiene.py checks).
+# JupyterLab 4 goes with ipywidgets 8 (jupyterlab_widgets 3); playwright drives
+# the system Chromium in the browser tests (it never downloads a browser here).
 PIP_PINS := torch==2.14.1 torchvision==0.29.1 jupyter-book==1.0.4.post1 \
 	papermill ipykernel ipywidgets matplotlib seaborn tqdm \
-	pytest pytest-timeout hypothesis nbformat
+	jupyterlab>=4,<5 \
+	pytest pytest-timeout hypothesis nbformat playwright
 
 # Papermill and the tests find the venv's own python3 kernel first.
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 
-.PHONY: help setup book chapters html test bench lint clean distclean
+.PHONY: help setup book chapters html lab test bench lint clean distclean
 
 help:
 	@echo "make book       set up, execute chapters (PROFILE=$(PROFILE)), render _build/html/index.html"
 	@echo "make test       set up, run pytest"
+	@echo "make lab        set up, open copies of the chapters (lab/) in JupyterLab (PROFILE=$(PROFILE))"
 	@echo "make chapters   execute chapters only, into _build/executed/"
 	@echo "make html       render only, from the executed chapters"
 	@echo "make bench      metrics speed (MAP vs loop, packed memory) and attack iterations/s vs a reference loop"
@@ -62,7 +70,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml Makefile | $(PY)
-	$(PY) -m pip install $(PIP_PINS) -e '.[book,test]'
+	$(PY) -m pip install $(foreach pin,$(PIP_PINS),'$(pin)') -e '.[book,test]'
 	$(PY) -m ipykernel install --prefix "$(abspath $(VENV))" --name python3 --display-name "Python 3 (saat .venv)"
 	$(PY) -c "import torch, torchvision, saatlib, papermill, jupyter_book; print('set-up ok: torch', torch.__version__)"
 	@touch $@
@@ -116,6 +124,12 @@ html: setup $(VENDOR_STAMP)
 	$(PY) scripts/stage_book.py --executed _build/executed --dest _build/src --vendor $(VENDOR)
 	$(VENV)/bin/jupyter-book build _build/src --path-output "$(CURDIR)" -W --keep-going --builder html
 	@echo "book: $(abspath _build/html/index.html)"
+
+# JupyterLab on 127.0.0.1 at the repository root, on copies of the chapters in
+# lab/ (git-ignored; kept between runs unless RESET=1), the venv's kernel,
+# SAAT_PROFILE=$(PROFILE) for every chapter's parameters cell (scripts/lab.py).
+lab: setup
+	SAAT_PROFILE="$(PROFILE)" $(PY) scripts/lab.py --port $(LAB_PORT) $(if $(RESET),--reset,)
 
 # --- tests and checks -----------------------------------------------------------
 

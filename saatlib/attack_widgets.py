@@ -12,8 +12,9 @@ call, or a later ``run_attack``, loads.
 counts for a few queries; :func:`attack_explorer` then lets a reader move eps
 and iteration sliders and see the adversarial query, its amplified
 perturbation and its top-k retrievals before and after the attack. Every state
-is read from the grid, so a slider answers at once; the figure lives in an
-``ipywidgets.Image`` (PNG bytes), so the static HTML book shows the initial state.
+of the grid is drawn in advance and switched in the browser, so the sliders
+answer at once, on the static page too; in a live kernel a setting off the
+grid is attacked on demand and cached in the run store.
 
 :func:`objective_ablation` compares SAAT's masked mainstay objective with
 variants (no mask, plain inner product) under the same engine (cached).
@@ -26,7 +27,7 @@ import torch
 
 from saatlib.book import HashRun, relevant_to, top_retrievals
 from saatlib.store import RunStore
-from saatlib.widgets import _image_widget, figure_png, images_of
+from saatlib.widgets import images_of
 
 EXAMPLES_KIND = "attack_examples"
 ABLATION_KIND = "attack_ablation"
@@ -260,15 +261,18 @@ def retrieval_rows(run: HashRun, queries: dict, k: int = 10) -> dict:
 
 
 def explorer_figure(run: HashRun, state: dict, eps_255: float, steps: int, query: int,
-                    class_names: Sequence[str] | None = None, title: str | None = None):
-    """The explorer's picture: the top-k retrievals of the benign and of the adversarial query (two rows)."""
+                    class_names: Sequence[str] | None = None, title: str | None = None,
+                    rows: Sequence[str] = ("benign", "adversarial")):
+    """The explorer's picture: the top-k retrievals of the benign and/or of the adversarial query
+    (one row each, ``rows`` picks them)."""
     from saatlib.plots.attacks import retrieval_before_after
 
-    rows = retrieval_rows(run, {"benign": (state["x"], state["benign_code"]),
-                                f"eps {eps_255:g}/255, {steps} it.": (state["x_adv"], state["adv_code"])},
-                          k=len(state["benign"]["indices"]))
-    return retrieval_before_after(state["x"], state["label"], rows, class_names or run.splits.class_names,
-                                  title=title or f"{run.label}: query {query}")
+    queries = {"benign": ("benign", state["x"], state["benign_code"]),
+               "adversarial": (f"eps {eps_255:g}/255, {steps} it.", state["x_adv"], state["adv_code"])}
+    picked = {queries[r][0]: queries[r][1:] for r in rows}
+    rows_ = retrieval_rows(run, picked, k=len(state["benign"]["indices"]))
+    return retrieval_before_after(state["x"], state["label"], rows_, class_names or run.splits.class_names,
+                                  title=title if title is not None else f"{run.label}: query {query}")
 
 
 def perturbation_strip(state: dict, eps_255: float, width: float = 3.2):
@@ -289,25 +293,41 @@ def perturbation_strip(state: dict, eps_255: float, width: float = 3.2):
 
 def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = None, k: int = 10,
                     initial: tuple[float, int] | None = None, initial_query: int | None = None,
-                    attack_name: str = "SAAT", class_names: Sequence[str] | None = None):
+                    attack_name: str = "SAAT", class_names: Sequence[str] | None = None,
+                    targeted: bool = False, profile: str = "default", store: RunStore | None = None,
+                    device="cpu"):
     """Sliders for eps and iterations (and a query picker) over a precomputed grid.
+
+    Every (eps, iterations, query) of ``grid`` is drawn in advance and the
+    controls switch between the drawings in the browser
+    (:class:`~saatlib.precomputed.PrecomputedExplorer`), so the sliders also
+    answer on the static page. In a live kernel the "compute" row attacks a
+    setting off the grid on demand (``box.compute``: :func:`explorer_grid` for every
+    (eps, iterations) pair the new setting adds, i.e. :func:`cached_attack`
+    of ``attack_name`` with ``targeted``, ``profile``, ``store``, ``device``,
+    cached in the run store), with a progress bar, and adds it to the sliders.
 
     Args:
         run: the attacked model's :class:`~saatlib.book.HashRun`.
-        grid: :func:`explorer_grid` of this model.
+        grid: :func:`explorer_grid` of this model (grown in place on demand).
         queries: query indices offered (default: every query the grid holds).
         initial: (eps in units of 1/255, steps) shown first (default: the
             largest eps not above 8/255 and the most iterations).
         initial_query: query shown first (default: the one that loses most
             relevant items from its top k at the initial setting).
     Returns:
-        an ``ipywidgets.VBox``; ``box.update()`` redraws, ``box.controls`` holds
-        the eps slider, the iteration slider and the query drop-down,
-        ``box.state`` the shown state (:func:`explorer_state`).
+        an ``ipywidgets.VBox`` (:func:`saatlib.widgets.explorer_box`);
+        ``box.controls`` holds the eps slider, the iteration slider and the
+        query drop-down, ``box.state`` the shown state (:func:`explorer_state`
+        plus ``eps``, ``steps``, ``query``), ``box.compute(eps_255, steps)``
+        grows the grid as the compute button does.
     Raises:
         ValueError: empty grid, or ``initial`` not in it.
     """
     import ipywidgets as w
+
+    from saatlib.precomputed import PrecomputedExplorer
+    from saatlib.widgets import explorer_box, figure_image, figure_leaf
 
     if not grid:
         raise ValueError("attack_explorer needs a non-empty grid (see explorer_grid)")
@@ -335,28 +355,68 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
     if initial_query not in queries:
         raise ValueError(f"initial_query {initial_query} is not among the offered queries {queries}")
     query = w.Dropdown(options=queries, value=int(initial_query), description="query")
-    strip, picture, caption = _image_widget(), _image_widget(), w.HTML()
-    strip.layout.max_width = "360px"
-    state: dict = {}
 
-    def update(*_):
-        e, s, q = float(eps.value), int(steps.value), int(query.value)
+    benign_rows: dict = {}  # one picture of the benign retrievals per query, shared by its outputs
+
+    def render(e, s, q):
         st = explorer_state(run, grid, e, s, q, k)
-        strip.value = figure_png(perturbation_strip(st, e))
-        picture.value = figure_png(explorer_figure(run, st, e, s, q, class_names,
-                                                   title=f"{attack_name} on {run.label}: query {q}"))
+        if q not in benign_rows:
+            benign_rows[q] = figure_image(explorer_figure(
+                run, st, e, s, q, class_names, title=f"{attack_name} on {run.label}: query {q}", rows=("benign",)))
         before = int(st["benign"]["relevant"].sum())
         after = int(st["adversarial"]["relevant"].sum())
         linf = float((st["x_adv"] - st["x"]).abs().max())
-        caption.value = (f"<b>{attack_name}</b>, eps {e:g}/255, {s} iterations: {st['flipped']} of "
-                         f"{st['benign_code'].numel()} bits flipped (l<sub>inf</sub> = {linf * 255:.1f}/255); "
-                         f"relevant in the top {k}: {before} before, <b>{after}</b> after")
-        state.clear()
-        state.update(st, eps=e, steps=s, query=q)
+        caption = (f"<b>{attack_name}</b>, eps {e:g}/255, {s} iterations: {st['flipped']} of "
+                   f"{st['benign_code'].numel()} bits flipped (l<sub>inf</sub> = {linf * 255:.1f}/255); "
+                   f"relevant in the top {k}: {before} before, <b>{after}</b> after")
+        leaf = figure_leaf(caption, perturbation_strip(st, e), benign_rows[q],
+                           explorer_figure(run, st, e, s, q, class_names, title="", rows=("adversarial",)),
+                           state=dict(st, eps=e, steps=s, query=q))
+        leaf.children[1].layout.max_width = "360px"
+        return leaf
 
-    for control in (eps, steps, query):
-        control.observe(update, names="value")
-    update()
-    box = w.VBox([w.HBox([eps, steps, query]), caption, strip, picture])
-    box.update, box.controls, box.state = update, (eps, steps, query), state
+    explorer = PrecomputedExplorer([eps, steps, query], render)
+    new_eps = w.BoundedFloatText(value=initial[0], min=0.25, max=64.0, step=0.25, description="eps (/255)",
+                                 layout=w.Layout(width="180px"))
+    new_steps = w.BoundedIntText(value=initial[1], min=1, max=10000, description="iterations",
+                                 layout=w.Layout(width="180px"))
+    button = w.Button(description="compute", tooltip="attack this setting (needs a live kernel: make lab)")
+    progress = w.IntProgress(value=0, min=0, max=1, description="", layout=w.Layout(width="160px"))
+    status = w.HTML("<small>Off the grid: attacks run in a live kernel only (<code>make lab</code>); "
+                    "results are cached in the run store.</small>")
+
+    def compute(eps_255: float, n_steps: int) -> None:
+        """Attack every missing (eps, steps) the new setting adds to the grid, then show it."""
+        e_new, s_new = float(eps_255), int(n_steps)
+        todo = [(e, s) for e in sorted({*(e for e, _ in grid), e_new}) for s in sorted({*(s for _, s in grid), s_new})
+                if (e, s) not in grid]
+        progress.max, progress.value, progress.bar_style = max(len(todo), 1), 0, "info"
+        for i, (e, s) in enumerate(todo):
+            status.value = f"<small>attacking eps {e:g}/255, {s} iterations ({i + 1} of {len(todo)}) ...</small>"
+            grid.update(explorer_grid(run, [e], [s], num_queries=n_grid, name=attack_name, targeted=targeted,
+                                      profile=profile, store=store, device=device))
+            progress.value = i + 1
+        status.value = "<small>drawing ...</small>"
+        explorer.add_option(0, f"{e_new:g}/255", e_new, select=False)
+        explorer.add_option(1, str(s_new), s_new, select=False)
+        eps.value, steps.value = e_new, s_new
+        progress.bar_style = "success"
+        status.value = (f"<small>eps {e_new:g}/255, {s_new} iterations: {len(todo)} new attack run(s), "
+                        "now on the sliders.</small>")
+
+    def on_click(_):
+        button.disabled = True
+        try:
+            compute(new_eps.value, new_steps.value)
+        except Exception as err:  # shown to the reader, not swallowed: the message is the output
+            progress.bar_style = "danger"
+            status.value = f"<small>failed: {type(err).__name__}: {err}</small>"
+            raise
+        finally:
+            button.disabled = False
+
+    button.on_click(on_click)
+    box = explorer_box(explorer, [w.HBox([eps, steps, query])],
+                       [w.HBox([new_eps, new_steps, button, progress]), status])
+    box.compute = compute
     return box

@@ -23,7 +23,6 @@ from matplotlib.patches import Rectangle
 
 from saatlib.plots._common import new_figure
 from saatlib.store import RunStore
-from saatlib.widgets import _image_widget, figure_png
 
 
 def lambda_mu_grid(hash_config: dict, lambdas: Sequence[float] = (0.0, 1.0, 3.0), mus: Sequence[float] = (1e-4,),
@@ -111,14 +110,22 @@ def lambda_mu_explorer(grid: dict, attack: str = "SAAT", undefended: dict | None
                        initial: tuple[float, float] | None = None, title: str | None = None):
     """Sliders for lambda and mu over a computed :func:`lambda_mu_grid`.
 
+    Every cell is drawn in advance and the sliders switch between the
+    drawings in the browser (:class:`~saatlib.precomputed.PrecomputedExplorer`),
+    so they answer on the static page too. An axis with a single value gets
+    no slider (it could not move) but a line that names the value.
+
     Returns:
-        an ``ipywidgets.VBox``; ``box.update()`` redraws, ``box.controls`` holds
-        the lambda and mu sliders, ``box.state`` the shown cell
-        (``lambda``, ``mu`` and its grid entry).
+        an ``ipywidgets.VBox`` (:func:`saatlib.widgets.explorer_box`);
+        ``box.controls`` holds the lambda and mu sliders, ``box.state`` the
+        shown cell (``lambda``, ``mu`` and its grid entry).
     Raises:
         ValueError: an empty grid, or ``initial`` not in it.
     """
     import ipywidgets as w
+
+    from saatlib.precomputed import PrecomputedExplorer
+    from saatlib.widgets import explorer_box, figure_leaf
 
     if not grid:
         raise ValueError("lambda_mu_explorer needs a non-empty grid (see lambda_mu_grid)")
@@ -131,25 +138,19 @@ def lambda_mu_explorer(grid: dict, attack: str = "SAAT", undefended: dict | None
                             continuous_update=False)
     mu = w.SelectionSlider(options=[(f"{v:g}", v) for v in mus], value=initial[1], description="mu",
                            continuous_update=False)
-    picture, caption = _image_widget(), w.HTML()
-    state: dict = {}
 
-    def update(*_):
-        cell = (float(lam.value), float(mu.value))
+    def render(lam_value, mu_value):
+        cell = (float(lam_value), float(mu_value))
         r = grid.get(cell)
-        state.clear()
-        state.update({"lambda": cell[0], "mu": cell[1], "entry": r})
+        state = {"lambda": cell[0], "mu": cell[1], "entry": r}
         if r is None:
-            caption.value = f"lambda {cell[0]:g}, mu {cell[1]:g}: not computed"
-            return
-        picture.value = figure_png(lambda_mu_figure(grid, cell, attack, undefended, title))
-        caption.value = (f"SAAT with lambda <b>{cell[0]:g}</b>, mu <b>{cell[1]:g}</b>: benign MAP "
-                         f"<b>{r['map_benign']:.3f}</b>, under {attack} <b>{r['map_attack']:.3f}</b> "
-                         f"(trained in {r['train_seconds']:.0f} s)")
+            return figure_leaf(f"lambda {cell[0]:g}, mu {cell[1]:g}: not computed", state=state)
+        caption = (f"SAAT with lambda <b>{cell[0]:g}</b>, mu <b>{cell[1]:g}</b>: benign MAP "
+                   f"<b>{r['map_benign']:.3f}</b>, under {attack} <b>{r['map_attack']:.3f}</b> "
+                   f"(trained in {r['train_seconds']:.0f} s)")
+        return figure_leaf(caption, lambda_mu_figure(grid, cell, attack, undefended, title), state=state)
 
-    for control in (lam, mu):
-        control.observe(update, names="value")
-    update()
-    box = w.VBox([w.HBox([lam, mu]), caption, picture])
-    box.update, box.controls, box.state = update, (lam, mu), state
-    return box
+    explorer = PrecomputedExplorer([lam, mu], render)
+    shown = [c if len(c.options) > 1 else w.HTML(f"{c.description} = {c.options[0][0]} (one value in this grid)")
+             for c in (lam, mu)]
+    return explorer_box(explorer, [w.HBox(shown)])

@@ -12,7 +12,8 @@
   ``remove-cell``: the page shows the chapter's own ``parameters`` cell only,
 - the vendored JavaScript (``scripts/vendor_js.py``) as ``_vendor/vendor/``,
   which ``_config.yml`` copies to the output's ``vendor/`` (``html_extra_path``)
-  and points MathJax and the widget renderer at.
+  and points MathJax and the widget renderer at, with the book's own
+  ``_js/*.js`` beside it (``_js/widgets-setup.js``: the renderer's set-up).
 
 The copy is a sync: unchanged files keep their times (so Sphinx rebuilds only
 what changed) and files no longer wanted are removed. The source tree is only read.
@@ -57,6 +58,8 @@ def wanted_files(executed: Path, vendor: Path) -> dict[Path, Path]:
     for path in vendor.rglob("*"):
         if path.is_file():
             files[Path("_vendor", "vendor", path.relative_to(vendor))] = path
+    for path in (ROOT / "_js").glob("*.js"):
+        files[Path("_vendor", "vendor", path.name)] = path
     for name in ("_config.yml", "_toc.yml"):
         files[Path(name)] = ROOT / name
     for bib in ROOT.glob("*.bib"):

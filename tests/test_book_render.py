@@ -14,9 +14,15 @@ not disturbed, then
   output line or code line is clipped at the right edge (wider than its box),
   and that code cells carry the hanging indent of ``_static/code-lines.js``;
 - takes screenshots of the index and of a chapter with headless Chromium and
-  checks they are not blank.
+  checks they are not blank;
+- loads every page over HTTP from 127.0.0.1 in headless Chromium (playwright,
+  tests/browser_tools.py) and checks there is no JavaScript error, failed or
+  non-local request;
+- moves each explorer's control by keyboard on the static page and checks the
+  shown output (caption text, picture bytes) changes, with no kernel.
 
-Skips (with the reason) when Chromium or the vendored JavaScript is missing.
+Skips (with the reason) when Chromium, playwright or the vendored JavaScript is missing.
+Set ``SAAT_SCREENSHOT_DIR`` to keep the screenshots (before and after moving a control).
 """
 from __future__ import annotations
 
@@ -34,20 +40,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from browser_tools import PageLog, chromium, explorer_snapshot, launch, serve  # noqa: E402
 from run_chapters import toc_notebooks  # noqa: E402
 
-pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
+# The first test also builds the whole smoke-profile book (module fixture), which
+# takes minutes on a busy 2-core machine: a budget above the default per test.
+pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 VENDOR = Path(sys.prefix) / "share" / "saat-book" / "vendor"
 CHAPTERS = [p.stem for p in toc_notebooks()]
-
-
-def chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        found = shutil.which(name)
-        if found:
-            return found
-    return "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 
 
 def _run(cmd: list[str], what: str, timeout: int = 900) -> None:
@@ -149,7 +151,7 @@ def test_screenshots_are_not_blank(built_book, tmp_path):
 
 #: chapters whose explorer cells (issue 13 rewrites them) still show book.record(...) calls; strict:
 #: once they are hidden the test passes and this entry must go
-RECORDS_IN_EXPLORER = {"04_attacks", "05_adversarial_training"}
+RECORDS_IN_EXPLORER: set[str] = set()
 
 
 def page_text(page: Path) -> str:
@@ -248,3 +250,107 @@ def test_no_output_or_code_line_is_clipped(built_book, chapter):
     assert report["inputs"] == 0 or report["code_lines"] > 0, f"{chapter}: code-lines.js did not run"
     assert report["hanging"] == report["code_lines"], \
         f"{chapter}: {report['code_lines'] - report['hanging']} code lines without a hanging indent"
+
+
+# --- the pages in a real browser -------------------------------------------------------------
+
+WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+
+
+@pytest.fixture(scope="module")
+def site(built_book):
+    """(base URL of the built book served from 127.0.0.1, a headless Chromium)."""
+    with launch() as browser, serve(built_book) as base:
+        yield base, browser
+
+
+def open_page(site, rel: str, height: int = 1400):
+    """Load ``rel`` and wait until its widgets are drawn; returns (page, log)."""
+    base, browser = site
+    page = browser.new_page(viewport={"width": 1280, "height": height})
+    log = PageLog(page)
+    page.goto(f"{base}/{rel}", wait_until="load", timeout=120_000)
+    views = page.locator(WIDGET_VIEW).count()
+    if views:
+        # the renderer draws each view into a .widget-subarea just before its script tag
+        page.wait_for_function(
+            """(sel) => Array.from(document.querySelectorAll(sel)).every(
+                   s => s.previousElementSibling && s.previousElementSibling.querySelector('.lm-Widget'))""",
+            arg=WIDGET_VIEW, timeout=120_000)
+    page.wait_for_load_state("networkidle", timeout=120_000)
+    return page, log
+
+
+@pytest.mark.parametrize("rel", ["index.html", "book/intro.html", *(f"book/{c}.html" for c in CHAPTERS)])
+def test_pages_have_no_javascript_errors(site, rel):
+    page, log = open_page(site, rel)
+    page.close()
+    assert not log.errors, f"{rel}: " + "\n".join(log.errors)
+
+
+#: JavaScript: after the next keydown, the milliseconds until the n-th explorer's output changes
+_WATCH_JS = """(n) => {
+  const out = document.querySelectorAll('.saat-explorer-output')[n];
+  const before = out.innerHTML;
+  window.__saatLatency = null;
+  document.addEventListener('keydown', () => {
+    const t0 = performance.now();
+    const tick = () => out.innerHTML !== before ? (window.__saatLatency = performance.now() - t0)
+                                                 : requestAnimationFrame(tick);
+    requestAnimationFrame(tick);
+  }, {capture: true, once: true});
+}"""
+
+
+def _slider_handle(page, label: str):
+    return page.locator(f'.saat-explorer .widget-hslider:has(label:text-is("{label}")) .noUi-handle').first
+
+
+def _shot(page, name: str) -> None:
+    keep = os.environ.get("SAAT_SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        page.locator(".saat-explorer").first.screenshot(path=str(Path(keep) / f"{name}.png"))
+
+
+#: chapter -> (control: ("slider", label) or ("select", index of the drop-down), keys pressed, text then shown)
+MOVES = {
+    "02_deep_hashing": [(("slider", "query"), ["ArrowRight"], "query 1")],
+    "04_attacks": [(("slider", "eps"), ["ArrowLeft"], "eps 4/255")],
+    "05_adversarial_training": [(("slider", "mu"), ["ArrowRight"], "mu 1")],
+    # both labels to "(none)": the picker says so and shows no picture
+    "03_mainstay_codes": [(("select", 0), ["Home"], None), (("select", 1), ["Home"], "No label picked")],
+}
+
+
+@pytest.mark.parametrize("chapter", sorted(MOVES))
+def test_explorer_answers_on_the_static_page(site, chapter):
+    if chapter not in CHAPTERS:
+        pytest.skip(f"{chapter} is not in _toc.yml")
+    page, log = open_page(site, f"book/{chapter}.html")
+    before = explorer_snapshot(page)
+    assert before is not None, f"{chapter}: no explorer on the page"
+    assert before["images"], f"{chapter}: the explorer shows no picture"
+    _shot(page, f"{chapter}-before")
+    for (kind, which), keys, expect in MOVES[chapter]:
+        page.evaluate(_WATCH_JS, 0)
+        control = _slider_handle(page, which) if kind == "slider" else \
+            page.locator(".saat-explorer select").nth(which)
+        control.focus()
+        for key in keys:
+            page.keyboard.press(key)
+        page.wait_for_function("() => window.__saatLatency !== null", timeout=30_000)
+        latency = page.evaluate("() => window.__saatLatency")
+        print(f"{chapter}: {kind} {which!r} moved, output changed after {latency:.0f} ms")
+        if expect:
+            page.wait_for_function(
+                """([n, text]) => document.querySelectorAll('.saat-explorer-output')[n].innerText.includes(text)""",
+                arg=[0, expect], timeout=30_000)
+    after = explorer_snapshot(page)
+    _shot(page, f"{chapter}-after")
+    page.close()
+    assert after["caption"] != before["caption"], f"{chapter}: the caption did not change"
+    assert after["images"] != before["images"], f"{chapter}: the pictures did not change"
+    if chapter == "03_mainstay_codes":
+        assert after["images"] == [], "no label picked, yet a figure is still shown"
+    assert not log.errors, f"{chapter}: " + "\n".join(log.errors)

@@ -264,6 +264,8 @@ def test_reproduction_chapter_records(executed):
 def test_chapter_declares_its_parameters(stem):
     declared = book.chapter_parameters(ROOT / "book" / f"{stem}.ipynb")
     assert "profile" in declared
+    # make lab and a reader's "Run All" follow $SAAT_PROFILE; papermill's -p still wins (injected after)
+    assert declared["profile"].replace("'", '"') == 'os.environ.get("SAAT_PROFILE", "default")', declared["profile"]
 
 
 def test_misspelled_parameter_is_refused(tmp_path):

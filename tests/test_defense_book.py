@@ -1,8 +1,12 @@
 """Chapter 5's library parts: robustness against eps and the lambda/mu grid and explorer,
 on a tiny smoke-profile victim."""
+import ast
+from pathlib import Path
+
 import pytest
 import torch
 
+from saatlib import book
 from saatlib import defense_widgets as dw
 from saatlib.pipeline import get_hash_model, hashing_config, load_data
 from saatlib.store import RunStore
@@ -10,6 +14,12 @@ from saatlib.training import evaluate_defense
 from saatlib.training.evaluate import robustness_curve
 
 TINY = dict(num_query=20, num_database=200, num_train=96)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def chapter_parameter(stem: str, name: str):
+    """The default of parameter ``name`` in chapter ``stem``'s parameters cell (a literal)."""
+    return ast.literal_eval(book.chapter_parameters(ROOT / "book" / f"{stem}.ipynb")[name])
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -61,12 +71,35 @@ def test_lambda_mu_explorer_redraws_from_the_grid():
     box = dw.lambda_mu_explorer(grid, undefended={"map_benign": 0.9, "map_attack": 0.05})
     lam, mu = box.controls
     assert (lam.value, mu.value) == (1.0, 1e-4) and box.state["entry"] is grid[1.0, 1e-4]
-    picture = box.children[-1]
-    first = picture.value
+    first = box.shown().children[-1].value
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     lam.value = 3.0
-    assert box.state["lambda"] == 3.0 and picture.value != first
-    assert "0.400" in box.children[1].value  # MAP under attack of the chosen cell
+    assert box.state["lambda"] == 3.0 and box.shown().children[-1].value != first
+    assert "0.400" in box.shown().children[0].value  # MAP under attack of the chosen cell
+
+
+def test_lambda_mu_explorer_mu_slider_moves():
+    """The mu slider used to have a single value: the chapter's grid has several, and moving mu switches the cell."""
+    pytest.importorskip("ipywidgets")
+    import ipywidgets as w
+
+    hist = [{"loss": 1.0, "hash": 1.0, "adv": 0.0, "quant": 0.0}]
+    mus = chapter_parameter("05_adversarial_training", "mus")
+    assert len(mus) >= 2, f"chapter 5's explorer has a single mu value: {mus}"
+    grid = {(lam, mu): {"map_benign": 0.8 - mu, "map_attack": 0.1 + lam / 10, "train_seconds": 1.0,
+                        "history": hist} for lam in (0.0, 1.0) for mu in mus}
+    box = dw.lambda_mu_explorer(grid)
+    lam, mu = box.controls
+    assert mu in box.children[0].children, "the mu slider is shown"
+    first = box.shown().children[-1].value
+    mu.value = mus[1]
+    assert box.state["mu"] == mus[1] and box.state["entry"] is grid[1.0, mus[1]]
+    assert box.shown().children[-1].value != first
+    # one value on an axis: no slider that cannot move, a line naming the value
+    single = dw.lambda_mu_explorer({k: v for k, v in grid.items() if k[1] == mus[0]})
+    row = single.children[0].children
+    assert not any(isinstance(c, w.SelectionSlider) and c.description == "mu" for c in row)
+    assert any(isinstance(c, w.HTML) and "mu =" in c.value for c in row)
     with pytest.raises(ValueError, match="not in the grid"):
         dw.lambda_mu_explorer(grid, initial=(2.0, 1e-4))
     with pytest.raises(ValueError, match="non-empty"):

@@ -155,21 +155,36 @@ def fake_run() -> HashRun:
     return HashRun(config, splits, None, codes, [], True)
 
 
+def _picture(leaf) -> bytes:
+    """PNG bytes of the last picture of an explorer output (figure_leaf)."""
+    return leaf.children[-1].value
+
+
 def test_query_browser_draws_and_updates(fake_run):
     pytest.importorskip("ipywidgets")
     from saatlib import widgets
 
     box = widgets.query_browser({"CSQ": fake_run, "DPH": fake_run}, k=5)
     method, query = box.controls
-    picture = box.children[-1]
-    first = picture.value
+    first = _picture(box.shown())
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
-    start = time.perf_counter()
+    assert len(box.explorer.leaves) == 2 * 8, "every (method, query) is drawn in advance"
     query.value = 3
-    assert time.perf_counter() - start < 5.0
-    assert picture.value != first and "query 3" in box.children[1].value
+    assert _picture(box.shown()) != first and "query 3" in box.shown().children[0].value
+    assert box.state["query"] == 3
     method.value = "DPH"
-    assert "DPH" in box.children[1].value
+    assert "DPH" in box.shown().children[0].value and box.state["method"] == "DPH"
+
+
+def test_query_browser_adds_a_query_in_a_live_kernel(fake_run):
+    pytest.importorskip("ipywidgets")
+    from saatlib import widgets
+
+    box = widgets.query_browser(fake_run, k=5, queries=[0, 1])
+    _, query = box.controls
+    box.explorer.add_option(1, "6", 6)
+    assert query.value == 6 and box.state["query"] == 6 and "query 6" in box.shown().children[0].value
+    assert [v for _, v in query.options] == [0, 1, 6]
 
 
 def test_label_picker_computes_mainstay_codes(fake_run):
@@ -178,21 +193,43 @@ def test_label_picker_computes_mainstay_codes(fake_run):
     from saatlib.dmfl import mainstay_codes
 
     box = widgets.label_picker(fake_run, k=5, initial_labels=(1,))
-    checkboxes, weighting = box.controls
+    weighting, first, second = box.controls
     c = fake_run.codes
     expected = mainstay_codes(torch.eye(C)[1:2], c["train_codes"], c["train_labels"])[0]
     assert torch.equal(box.state["code"], expected)
-    assert box.children[-1].value[:4] == b"\x89PNG"
-    checkboxes[3].value = True
+    assert _picture(box.shown())[:4] == b"\x89PNG"
+    second.value = 3
     y = torch.zeros(1, C)
     y[0, [1, 3]] = 1
+    assert box.state["labels"] == (1, 3)
     assert torch.equal(box.state["code"], mainstay_codes(y, c["train_codes"], c["train_labels"])[0])
     weighting.value = "cosine"
     assert torch.equal(box.state["code"],
                        mainstay_codes(y, c["train_codes"], c["train_labels"], weighting="cosine")[0])
-    for b in checkboxes:
-        b.value = False
-    assert "Pick at least one label" in box.children[2].value
+    # (3, 1) is the same label set as (1, 3): one drawing serves both
+    first.value, second.value = 3, 1
+    assert box.shown() is box.explorer.leaf("cosine", 1, 3)
+
+
+def test_label_picker_with_no_label_says_so_and_shows_no_figure(fake_run):
+    """Unticking every label used to leave the previous figure on view."""
+    pytest.importorskip("ipywidgets")
+    import ipywidgets as w
+
+    from saatlib import widgets
+
+    box = widgets.label_picker(fake_run, k=5, initial_labels=(1, 2))
+    _, first, second = box.controls
+    assert any(isinstance(ch, w.Image) for ch in box.shown().children)
+    first.value = second.value = -1
+    shown = box.shown()
+    assert "No label picked" in shown.children[0].value
+    assert not any(isinstance(ch, w.Image) for ch in shown.children), "an old figure is still shown"
+    assert box.state == {"labels": ()}
+    second.value = 4
+    assert box.state["labels"] == (4,) and any(isinstance(ch, w.Image) for ch in box.shown().children)
+    with pytest.raises(ValueError):
+        widgets.label_picker(fake_run, initial_labels=(0, 1, 2))
 
 
 def test_defense_curves_use_the_trace_or_the_epochs():

@@ -51,7 +51,8 @@ def test_every_notebook_is_in_the_toc():
 def test_no_notebooks_outside_book():
     stray = []
     for folder, dirs, files in os.walk(ROOT):
-        dirs[:] = [d for d in dirs if not d.startswith((".", "_build")) and d not in {"runs", "data"}]
+        # lab/ holds make lab's git-ignored working copies of the chapters
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_build")) and d not in {"runs", "data", "lab"}]
         stray += [_rel(Path(folder) / f) for f in files
                   if f.endswith(".ipynb") and Path(folder) != ROOT / "book"]
     assert not stray, f"notebooks outside book/: {stray}"
@@ -128,6 +129,14 @@ def test_makefile_and_environment_yml_agree():
     env_pins = {re.split(r"[=<>\[]", r)[0].lower(): r for r in pip_reqs if not r.startswith("-")}
     assert env_pins == pins, "environment.yml's pip section differs from the Makefile's PIP_PINS"
     assert any(r.replace(" ", "").startswith("-e.[book,test]") for r in pip_reqs)
+
+
+def test_lab_works_on_ignored_copies():
+    """make lab opens copies in lab/, which git ignores, so Lab never dirties book/."""
+    assert "lab/" in (ROOT / ".gitignore").read_text().split()
+    text = (ROOT / "Makefile").read_text()
+    assert re.search(r"^lab:", text, re.MULTILINE) and "scripts/lab.py" in text
+    assert "jupyterlab>=4,<5" in _makefile_pins().values()
 
 
 def test_makefile_has_the_documented_targets():
