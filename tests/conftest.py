@@ -4,11 +4,15 @@
   so tests never read or write the user's ``runs/`` (set in os.environ before
   collection, so notebook kernels and subprocesses inherit it too).
 - Jupyter finds this interpreter's own ``python3`` kernel first (papermill).
+- ``smoke_chapters``: every chapter executed once per session in the smoke
+  profile (``scripts/run_chapters.py``, as ``make chapters`` does), shared by
+  the chapter tests and the rendered-book tests.
 """
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -52,3 +56,29 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SmokeChapters:
+    """The chapters executed once in the smoke profile: ``folder`` holds ``book/NN_name.ipynb``."""
+
+    def __init__(self, folder: Path, log: str, returncode: int):
+        self.folder, self.log, self.returncode = folder, log, returncode
+
+    def notebook(self, stem: str) -> Path:
+        """The executed chapter ``stem``; fails the calling test with the run's log when it did not run."""
+        path = self.folder / "book" / f"{stem}.ipynb"
+        if not path.is_file():
+            pytest.fail(f"chapter {stem} did not execute in the smoke profile:\n{self.log[-6000:]}")
+        return path
+
+
+@pytest.fixture(scope="session")
+def smoke_chapters(tmp_path_factory) -> SmokeChapters:
+    """Every chapter of _toc.yml executed once, in order, in the smoke profile, with the session's run store."""
+    folder = tmp_path_factory.mktemp("smoke-chapters") / "executed"
+    proc = subprocess.run([sys.executable, "scripts/run_chapters.py", "--profile", "smoke", "--force",
+                           "--out", str(folder)], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    return SmokeChapters(folder, proc.stdout + proc.stderr, proc.returncode)

@@ -59,17 +59,17 @@ def _run(cmd: list[str], what: str, timeout: int = 900) -> None:
 
 
 @pytest.fixture(scope="module")
-def built_book():
-    """HTML folder of the book built from smoke-profile chapters (removed afterwards)."""
+def built_book(smoke_chapters):
+    """HTML folder of the book built from the session's smoke-profile chapters (removed afterwards)."""
     if not (VENDOR / "mathjax" / "tex-mml-chtml.js").is_file():
         pytest.skip(f"no vendored JavaScript in {VENDOR}: run `make html` once (needs npm)")
     work = ROOT / "_build" / f"test-render-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     try:
-        _run([sys.executable, "scripts/run_chapters.py", "--profile", "smoke", "--force",
-              "--out", str(work / "executed")], "executing the chapters")
-        _run([sys.executable, "scripts/stage_book.py", "--executed", str(work / "executed"),
+        if smoke_chapters.returncode != 0:
+            pytest.fail(f"executing the chapters failed:\n{smoke_chapters.log[-4000:]}")
+        _run([sys.executable, "scripts/stage_book.py", "--executed", str(smoke_chapters.folder),
               "--dest", str(work / "src"), "--vendor", str(VENDOR)], "staging the book")
         _run([str(Path(sys.prefix) / "bin" / "jupyter-book"), "build", str(work / "src"), "--path-output",
               str(work), "-W", "--keep-going", "--builder", "html"], "jupyter-book build -W")

@@ -1,8 +1,8 @@
 """The book's chapters run in the smoke profile and record sensible numbers.
 
 Every notebook chapter listed in _toc.yml is executed once per session with
-papermill (``saatlib.book.run_chapter``, ``profile="smoke"``) into a
-temporary folder; the numbers it recorded (``saatlib.book.record``) are read
+papermill (``scripts/run_chapters.py --profile smoke``, the ``smoke_chapters``
+fixture of tests/conftest.py) into a temporary folder; the numbers it recorded (``saatlib.book.record``) are read
 back and checked, generally (no duplicate names, MAP-like values in [0, 1])
 and chapter by chapter. The run store is the session's temporary one
 (tests/conftest.py), so chapters share trained models as in ``make book``.
@@ -27,16 +27,16 @@ SMOKE = get_profile("smoke")
 
 
 @pytest.fixture(scope="module")
-def executed(tmp_path_factory):
-    """``executed(stem)`` -> (path of the executed notebook, its records); each chapter runs once."""
-    out_dir = tmp_path_factory.mktemp("chapters")
+def executed(smoke_chapters):
+    """``executed(stem)`` -> (path of the executed notebook, its records), from the session's one
+    smoke-profile execution of every chapter (tests/conftest.py, shared with the render tests)."""
     done: dict[str, tuple[Path, dict]] = {}
 
     def run(stem: str):
         if stem not in CHAPTERS:
             pytest.skip(f"{stem} is not in _toc.yml")
         if stem not in done:
-            out = book.run_chapter(ROOT / "book" / f"{stem}.ipynb", out_dir / f"{stem}.ipynb", profile="smoke")
+            out = smoke_chapters.notebook(stem)
             done[stem] = (out, book.read_records(out))
         return done[stem]
 
