@@ -95,7 +95,7 @@ LEDGER: tuple[Difference, ...] = (
         _attack_setting("SAAT", "exact_ties")),
     Difference(
         "hag_sdha_step", "HAG's and SDHA's per-query step",
-        "the loss is a mean over a batch of 128 queries (attack.py --batch_size 128), optimised by SGD lr 100 "
+        "the loss is a mean over a batch of 128 queries (`attack.py --batch_size 128`), optimised by SGD lr 100 "
         "(model/attack_model/hag.py::adv_generator) or Adam (sdha.py::adv_generator): a query's step is that of "
         "a batch of 128, larger in the last, smaller batch",
         "every query steps as in a batch of 128, whatever its batch (the gradient is scaled by B/128)",
@@ -214,3 +214,15 @@ def ledger_markdown(effects: dict | None = None) -> str:
     for r in rows:
         lines.append("| " + " | ".join(str(r[c]).replace("|", "\\|") for c in cols) + " |")
     return "\n".join(lines) + "\n"
+
+
+def ledger_list_markdown(effects: dict | None = None) -> str:
+    """The ledger as one short block per difference (title and five labelled lines), which reads
+    at book width where a six-column table does not."""
+    blocks = []
+    for row in ledger_rows(effects):
+        blocks.append(f"**{row['difference']}**\n\n"
+                      + "\n".join(f"- *{label}*: {row[key]}" for label, key in (
+                          ("released code", "released code"), ("saatlib default", "saatlib default"),
+                          ("switch", "switch"), ("measured effect", "measured effect"), ("why", "why"))))
+    return "\n\n".join(blocks) + "\n"

@@ -199,3 +199,11 @@ def test_fidelity_page_is_generated_from_the_ledger():
     assert page.read_text(encoding="utf-8") == fidelity.ledger_markdown()
     names = {e["name"] for e in fidelity.load_effects()["effects"]}
     assert names == {r.name for r in fidelity.LEDGER if r.switch is not None}, "every switch has a measured effect"
+
+
+def test_ledger_list_has_every_row_and_its_effects():
+    text = fidelity.ledger_list_markdown()
+    for row in fidelity.LEDGER:
+        assert f"**{row.topic}**" in text
+    for e in fidelity.load_effects()["effects"]:
+        assert fidelity.effect_text(e) in text
