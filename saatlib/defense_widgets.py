@@ -86,6 +86,7 @@ def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, atta
         for (lam, mu), r in grid.items():
             values[mus.index(mu), lams.index(lam)] = r[key]
         ax.imshow(values, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto", origin="lower")
+        ax.grid(False)  # the book style's grid would run through the cells' numbers
         for i in range(len(mus)):
             for j in range(len(lams)):
                 if np.isfinite(values[i, j]):

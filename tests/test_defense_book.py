@@ -104,3 +104,13 @@ def test_lambda_mu_explorer_mu_slider_moves():
         dw.lambda_mu_explorer(grid, initial=(2.0, 1e-4))
     with pytest.raises(ValueError, match="non-empty"):
         dw.lambda_mu_explorer({})
+
+
+def test_lambda_mu_heat_maps_have_no_grid_lines_through_the_numbers():
+    from saatlib.defense_widgets import lambda_mu_figure
+
+    grid = {(lam, mu): {"map_benign": 0.8, "map_attack": 0.3 + lam / 10} for lam in (0.0, 1.0) for mu in (1e-4, 1.0)}
+    fig = lambda_mu_figure(grid)
+    for ax in fig.axes:
+        assert not any(line.get_visible() for line in ax.get_xgridlines() + ax.get_ygridlines())
+        assert len(ax.texts) == 4  # one number per cell
