@@ -120,7 +120,8 @@ def main() -> None:
                    + loss_pairs_effects(args.profile, store, nq, progress)
                    + attack_effects(args.profile, store, nq, progress, (MOS,)))
         meta = {"date": datetime.date.today().isoformat(),
-                "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}",
+                "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
+                           f"{torch.get_num_threads()} torch thread(s) (trained models depend on it: float order)",
                 "profile": args.profile, "victim": "DPH, 32 bits",
                 "num_queries": f"{args.queries} (Fashion-MNIST), {args.mosaic_queries} (mosaics)"}
         tmp = Path(args.out).with_suffix(".tmp")
