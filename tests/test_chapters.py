@@ -226,6 +226,7 @@ def test_reproduction_chapter_records(executed):
         assert r[f"verdict.saat_beats_atrdh.{d}"] == beats
         assert r[f"verdict.saat_over_none.{d}"] == pytest.approx(t2["SAAT"]["SAAT"] / t2["none"]["SAAT"])
         assert r[f"verdict.saat_doubles_none.{d}"] == (t2["SAAT"]["SAAT"] >= 2 * t2["none"]["SAAT"])
+        assert r[f"verdict.saat_beats_cgat.{d}"] == all(t2["SAAT"][a] > t2["CgAT"][a] for a in ("HAG", "SDHA", "SAAT"))
         if r[f"table2_num_queries.{d}"] == r[f"num_queries.{d}"]:  # same queries: the undefended row is Table I's
             for a in report.TABLE2_ATTACKS:
                 assert t2["none"][a] == pytest.approx(col[a], abs=1e-12)
@@ -252,7 +253,8 @@ def test_reproduction_chapter_records(executed):
         assert r[f"paper.saat_over_none.{ds}"] == pytest.approx(d2["SAAT", "SAAT"] / c["SAAT"])
     assert any(f"table2_num_queries.{d}" in r for d in datasets), "no Table II recorded"
     claims = [r[f"verdict.{k}.{d}"] for d in datasets
-              for k in ("saat_lowest_map", "saat_highest_tmap", "saat_beats_atrdh", "saat_doubles_none")
+              for k in ("saat_lowest_map", "saat_highest_tmap", "saat_beats_atrdh", "saat_doubles_none",
+                        "saat_beats_cgat")
               if f"verdict.{k}.{d}" in r]
     assert r["claims_checked"] == len(claims) and r["claims_held"] == sum(claims)
     assert r["paper_exceptions.saat_lowest_map"] == 0 and r["paper_exceptions.saat_beats_atrdh"] == 1
