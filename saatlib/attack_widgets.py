@@ -74,7 +74,7 @@ def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str 
     """
     from saatlib.attack.evaluate import evaluate_attack
     from saatlib.attack.registry import build_attack
-    from saatlib.attack.run import ATTACK_KIND, context_from_codes, query_batch
+    from saatlib.attack.run import ATTACK_KIND, context_from_codes, query_batch, stored_attack_result
     from saatlib.attack.targets import target_labels_for
 
     store = store or RunStore()
@@ -85,10 +85,10 @@ def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str 
     if recompute:
         store.delete(ATTACK_KIND, key)
         store.delete(EXAMPLES_KIND, ex_key)
-    if examples and store.has(EXAMPLES_KIND, ex_key):
-        return dict(store.load_result(EXAMPLES_KIND, ex_key), cached=True, **store.load_tensors(EXAMPLES_KIND, ex_key))
-    if not examples and store.has(ATTACK_KIND, key):
-        return dict(store.load_result(ATTACK_KIND, key), cached=True)
+    stored = stored_attack_result(store, EXAMPLES_KIND if examples else ATTACK_KIND, ex_key if examples else key)
+    if stored is not None:
+        tensors = store.load_tensors(EXAMPLES_KIND, ex_key) if examples else {}
+        return dict(stored, cached=True, **tensors)
     codes = run.codes
     x, y = query_batch(run.splits, num_queries)
     targets = None

@@ -47,3 +47,17 @@ def test_wrong_targeting_is_a_clear_error(setup):
     store, cfg = setup
     with pytest.raises(ValueError, match="targeted"):
         run_attack(cfg, "P2P", targeted=False, profile="smoke", store=store)
+
+
+def test_a_result_stored_before_per_query_ap_is_recomputed(tmp_path):
+    """Results of older builds (no ``ap``, no ``diversity``) are not served: paired comparisons need them."""
+    from saatlib.attack.run import ATTACK_KIND, stored_attack_result
+    from saatlib.store import RunStore
+
+    store = RunStore(tmp_path)
+    key = {"model": {"x": 1}, "attack": {"cls": "HAGAttack"}}
+    assert stored_attack_result(store, ATTACK_KIND, key) is None
+    store.save(ATTACK_KIND, key, result={"map_adversarial": 0.1})
+    assert stored_attack_result(store, ATTACK_KIND, key) is None
+    store.save(ATTACK_KIND, key, result={"map_adversarial": 0.1, "ap": {"adversarial": [0.1]}, "diversity": {}})
+    assert stored_attack_result(store, ATTACK_KIND, key)["map_adversarial"] == 0.1

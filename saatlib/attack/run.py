@@ -44,6 +44,15 @@ def query_batch(splits, num_queries: int | None):
     return x, y
 
 
+def stored_attack_result(store: RunStore, kind: str, key: dict) -> dict | None:
+    """A stored attack result, or None when there is none or it predates the per-query AP
+    (``ap``) and code diversity that every evaluation now records (then it is recomputed)."""
+    if not store.has(kind, key):
+        return None
+    result = store.load_result(kind, key)
+    return result if "ap" in result and "diversity" in result else None
+
+
 def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | None, seed: int) -> dict:
     """Run-store key of an attack's result: the attacked model's config (a hashing
     or defense config), the attack's class and hyper-parameters, the number of
@@ -78,8 +87,9 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     key = attack_key(hash_config, attack, num_queries, topk, hash_config["seed"])
     if recompute:
         store.delete(ATTACK_KIND, key)
-    if store.has(ATTACK_KIND, key) and not return_examples:
-        return dict(store.load_result(ATTACK_KIND, key), cached=True)
+    stored = None if return_examples else stored_attack_result(store, ATTACK_KIND, key)
+    if stored is not None:
+        return dict(stored, cached=True)
     splits = load_data(hash_config)
     model, _ = get_hash_model(hash_config, splits, store, device, progress)
     codes = model_codes(hash_config, model, splits, store, device)

@@ -41,7 +41,8 @@ from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, eval_mode
 from saatlib.attack.evaluate import evaluate_attack
 from saatlib.attack.registry import build_attack
-from saatlib.attack.run import ATTACK_KIND, CODES_KIND, attack_key, context_from_codes, model_codes, query_batch
+from saatlib.attack.run import (ATTACK_KIND, CODES_KIND, attack_key, context_from_codes, model_codes, query_batch,
+                                stored_attack_result)
 from saatlib.hashing import binarize
 from saatlib.metrics import database_diversity, mean_average_precision
 from saatlib.pipeline import load_data
@@ -138,8 +139,9 @@ def _cached_attack_result(model, attack: Attack, key_model: dict, codes: dict, x
     key = attack_key(key_model, attack, num_queries, topk, seed)
     if recompute:
         store.delete(ATTACK_KIND, key)
-    if store.has(ATTACK_KIND, key):
-        return dict(store.load_result(ATTACK_KIND, key), cached=True)
+    stored = stored_attack_result(store, ATTACK_KIND, key)
+    if stored is not None:
+        return dict(stored, cached=True)
     r = evaluate_attack(model, attack, x, y, context_from_codes(codes, seed), None, topk, seed=seed, device=device,
                         progress=progress)
     store.save(ATTACK_KIND, key, result=r)
