@@ -134,7 +134,7 @@ def markdown_table(rows: list[dict], title: str, notes: list[str], keys=("method
              f"{_cell(r['paper'])}" for r in rows}
     if any(r.get("codes") not in (None, "ok") for r in rows):
         notes = [*notes, "(collapsed!) / (near-collapsed!): the model maps the database to one code, or to fewer "
-                 "codes than label sets; its MAP under attack is not robustness."]
+                 "codes than classes; its MAP under attack is not robustness."]
     lines = [f"# {title}", "", *[f"> {n}" for n in notes], "",
              "| " + " | ".join([*(k.capitalize() for k in keys), *(f"{b} bits" for b in bits)]) + " |",
              "|" + "---|" * (len(keys) + len(bits))]

@@ -38,5 +38,5 @@ def collapse_warning(diversity: dict | None) -> str:
     if not diversity or diversity.get("status", "ok") == "ok":
         return ""
     return (f"\nwarning: {diversity['status']} model: {diversity['distinct']} distinct database codes for "
-            f"{diversity['label_sets']} label sets, {diversity['constant_bits']} constant bits; its MAP under attack "
+            f"{diversity['classes']} classes, {diversity['constant_bits']} constant bits; its MAP under attack "
             "says nothing about robustness")

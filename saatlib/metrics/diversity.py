@@ -31,23 +31,25 @@ def code_diversity(codes: torch.Tensor) -> dict:
             "constant_bits": int((means.abs() == 1).sum()), "bit_balance": float(means.abs().mean())}
 
 
-def collapse_status(diversity: dict, bits: int, num_label_sets: int) -> str:
+def collapse_status(diversity: dict, bits: int, num_classes: int) -> str:
     """``"collapsed"`` (one code), ``"near-collapsed"`` (fewer distinct codes than
-    distinct label vectors, so some label sets cannot be told apart, or more than
-    half of the ``bits`` constant) or ``"ok"``."""
+    classes, so some class cannot have a code of its own, or more than half of the
+    ``bits`` constant) or ``"ok"``. (Not fewer codes than *label sets*: on
+    multi-label data a good model may share codes between overlapping label sets.)"""
     if diversity["distinct"] <= 1:
         return "collapsed"
-    if diversity["distinct"] < min(num_label_sets, diversity["num_codes"]) or diversity["constant_bits"] > bits / 2:
+    if diversity["distinct"] < min(num_classes, diversity["num_codes"]) or diversity["constant_bits"] > bits / 2:
         return "near-collapsed"
     return "ok"
 
 
 def database_diversity(db_codes: torch.Tensor, db_labels: torch.Tensor) -> dict:
-    """:func:`code_diversity` of the database codes plus their ``status``
-    (:func:`collapse_status` against the number of distinct database label vectors)."""
+    """:func:`code_diversity` of the database codes plus ``classes`` (C), ``label_sets``
+    (distinct database label vectors) and their ``status`` (:func:`collapse_status`)."""
     d = code_diversity(db_codes)
     label_sets = int(torch.unique(db_labels.detach().cpu(), dim=0).shape[0])
-    return dict(d, label_sets=label_sets, status=collapse_status(d, db_codes.shape[1], label_sets))
+    classes = int(db_labels.shape[1])
+    return dict(d, classes=classes, label_sets=label_sets, status=collapse_status(d, db_codes.shape[1], classes))
 
 
 def worst_status(statuses) -> str:

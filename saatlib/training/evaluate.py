@@ -200,9 +200,9 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
                                         codes["db_labels"], topk=topk)
     diversity = database_diversity(codes["db_codes"], codes["db_labels"])
     if diversity["status"] != "ok":
-        log.warning("%s-defended %s model: %s codes (%d distinct database codes for %d label sets, %d constant "
+        log.warning("%s-defended %s model: %s codes (%d distinct database codes for %d classes, %d constant "
                     "bits): its MAP under attack says nothing about robustness", method, hash_config["method"],
-                    diversity["status"], diversity["distinct"], diversity["label_sets"], diversity["constant_bits"])
+                    diversity["status"], diversity["distinct"], diversity["classes"], diversity["constant_bits"])
     todo: list[tuple[str, Attack]] = [(n, build_attack(n, False, profile, steps=steps)) for n in names]
     if check:
         todo.append((CHECK, build_check_attack(profile, hash_config["dataset"], steps=steps)))
