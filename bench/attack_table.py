@@ -20,6 +20,7 @@ import json
 from saatlib.attack.registry import NON_TARGETED, TARGETED
 from saatlib.attack.run import run_attack
 from saatlib.pipeline import hashing_config
+from saatlib.report import paired_difference
 from saatlib.store import RunStore
 
 
@@ -47,18 +48,11 @@ def table(dataset: str, victim: str, bits: int, profile: str, store: RunStore, n
         values = tg if targeted else nt
         saat = "SAAT-targeted" if targeted else "SAAT"
         rival = pick((a for a in values if a != saat), key=values.get)
-        gap, se = paired_gap(ap[saat, targeted], ap[rival, targeted])
+        gap, se = paired_difference(ap[saat, targeted], ap[rival, targeted])
         print(f"{dataset}: {saat} - {rival} = {gap:+.4f} +- {se:.4f} {'t-' if targeted else ''}AP "
               f"(paired over {len(ap[saat, targeted])} queries)", flush=True)
     return rows
 
-
-def paired_gap(a: list[float], b: list[float]) -> tuple[float, float]:
-    """Mean and standard error of the per-query difference a - b."""
-    d = [x - y for x, y in zip(a, b)]
-    mean = sum(d) / len(d)
-    se = (sum((x - mean) ** 2 for x in d) / (len(d) - 1)) ** 0.5 / len(d) ** 0.5 if len(d) > 1 else 0.0
-    return mean, se
 
 
 def main() -> None:

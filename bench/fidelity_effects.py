@@ -30,6 +30,7 @@ from pathlib import Path
 import torch
 
 from saatlib import fidelity
+from saatlib.report import paired_difference
 from saatlib.attack.run import run_attack
 from saatlib.pipeline import hashing_config
 from saatlib.store import RunStore
@@ -39,14 +40,8 @@ FM, MOS = "fashion-mnist", "fashion-mnist-mosaics"
 SHORT = {FM: "FM", MOS: "mosaics"}
 
 
-def paired(ap_released, ap_other) -> tuple[float, float]:
-    a, b = torch.tensor(ap_released, dtype=torch.float64), torch.tensor(ap_other, dtype=torch.float64)
-    d = a - b
-    return float(d.mean()), (float(d.std() / len(d) ** 0.5) if len(d) > 1 else 0.0)
-
-
 def effect(name, dataset, cell, released_ap, other_ap) -> dict:
-    gap, se = paired(released_ap, other_ap)
+    gap, se = paired_difference(released_ap, other_ap)
     e = {"name": name, "dataset": SHORT[dataset], "cell": cell, "released": sum(released_ap) / len(released_ap),
          "other": sum(other_ap) / len(other_ap), "gap": gap, "se": se, "num_queries": len(released_ap)}
     print(f"{name:16s} {fidelity.effect_text(e)}", flush=True)

@@ -20,6 +20,8 @@ from __future__ import annotations
 import logging
 from typing import Mapping, Sequence
 
+import torch
+
 from saatlib import fidelity, paper
 from saatlib.metrics import average_precision
 from saatlib.profiles import get_profile
@@ -120,8 +122,14 @@ def paired_ap_gap(codes_a, codes_b, db_codes, query_labels, db_labels, topk: int
         (mean, standard error) of the per-query differences (standard error 0 for one query).
         A gap more than two standard errors from 0 is unlikely to be noise of the query sample.
     """
-    diff = (average_precision(codes_a, db_codes, query_labels, db_labels, topk=topk)
-            - average_precision(codes_b, db_codes, query_labels, db_labels, topk=topk))
+    return paired_difference(average_precision(codes_a, db_codes, query_labels, db_labels, topk=topk),
+                             average_precision(codes_b, db_codes, query_labels, db_labels, topk=topk))
+
+
+def paired_difference(a, b) -> tuple[float, float]:
+    """Mean and standard error over the queries of a - b, per-query values (e.g. AP) of two
+    runs on the same queries (sequences or 1-D tensors); standard error 0 for one query."""
+    diff = torch.as_tensor(a, dtype=torch.float64) - torch.as_tensor(b, dtype=torch.float64)
     se = float(diff.std() / len(diff) ** 0.5) if len(diff) > 1 else 0.0
     return float(diff.mean()), se
 

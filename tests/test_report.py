@@ -159,3 +159,10 @@ def test_settings_table_shows_the_fidelity_switches_of_each_profile():
     assert t["attack_mode (released: 'train')"] == {"default": "eval", "paper": "train"}
     assert t["loss_pairs (released: 'all')"] == {"default": "seen", "paper": "all"}
     assert t["dmfl_weighting (released: 'cosine')"] == {"default": "cosine", "paper": "cosine"}
+
+
+def test_paired_difference_hand_worked():
+    # differences 0.1, 0.3, 0.2: mean 0.2, sample sd 0.1, se 0.1 / sqrt(3)
+    mean, se = report.paired_difference([0.5, 0.6, 0.4], [0.4, 0.3, 0.2])
+    assert mean == pytest.approx(0.2) and se == pytest.approx(0.1 / 3 ** 0.5)
+    assert report.paired_difference([0.5], [0.1])[1] == 0.0
