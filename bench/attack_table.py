@@ -18,8 +18,8 @@ import argparse
 import json
 
 from saatlib.attack.registry import NON_TARGETED, TARGETED
-from saatlib.attack.run import run_attack
-from saatlib.pipeline import hashing_config
+from saatlib.experiments.attacks import run_attack
+from saatlib.experiments.hash_models import hashing_config
 from saatlib.report import paired_difference
 from saatlib.store import RunStore
 

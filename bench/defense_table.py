@@ -29,10 +29,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from saatlib import paper, report  # noqa: E402
-from saatlib.pipeline import hashing_config  # noqa: E402
+from saatlib.experiments.hash_models import hashing_config  # noqa: E402
 from saatlib.profiles import profile_names  # noqa: E402
 from saatlib.store import RunStore  # noqa: E402
-from saatlib.training import CHECK, evaluate_defense  # noqa: E402
+from saatlib.experiments import CHECK, evaluate_defense  # noqa: E402
 
 COLUMNS = ("HAG", "SDHA", "SAAT", CHECK)
 

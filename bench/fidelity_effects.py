@@ -31,10 +31,10 @@ import torch
 
 from saatlib import fidelity
 from saatlib.report import paired_difference
-from saatlib.attack.run import run_attack
-from saatlib.pipeline import hashing_config
+from saatlib.experiments.attacks import run_attack
+from saatlib.experiments.hash_models import hashing_config
 from saatlib.store import RunStore
-from saatlib.training.evaluate import evaluate_defense
+from saatlib.experiments.robustness import evaluate_defense
 
 FM, MOS = "fashion-mnist", "fashion-mnist-mosaics"
 SHORT = {FM: "FM", MOS: "mosaics"}

@@ -7,7 +7,7 @@ pretrained=False)``), prints images per second of
 - the SAAT attack (:class:`saatlib.attack.SAATAttack`, 100 iterations: one
   image = one query attacked to the end);
 - one epoch of SAAT adversarial training (inner PGD 7 steps of 2/255, outer
-  step; batch 32): :class:`saatlib.training.SAATDefense` when that package is
+  step; batch 32): :class:`saatlib.defense.SAATDefense` when that package is
   importable (else, or with ``--manual-at``, the same loop written here with
   library parts).
 
@@ -91,7 +91,7 @@ def time_attack(model, x, labels, context, steps, device, dtype) -> float:
 
 
 def manual_at_epoch(model, train_set, batch, device) -> None:
-    """SAAT's minimax written with library parts (when saatlib.training is not there)."""
+    """SAAT's minimax written with library parts (``--manual-at``: the loop without the library's bookkeeping)."""
     from saatlib.attack.engine import LinfPGD
     from saatlib.data import data_loader
     from saatlib.dmfl import mainstay_codes
@@ -117,11 +117,6 @@ def manual_at_epoch(model, train_set, batch, device) -> None:
 
 
 def at_epoch(model, train_set, batch, device, manual: bool) -> None:
-    if not manual:
-        try:
-            from saatlib.training import SAATDefense, adversarial_training
-        except ImportError:
-            manual = True
     if manual:
         return manual_at_epoch(model, train_set, batch, device)
     defense = SAATDefense(model, train_set, "DPH", {"epochs": 1, "batch_size": batch}, seed=0, device=device)
@@ -146,7 +141,7 @@ def main() -> None:
     ap.add_argument("--train-images", type=int, default=2048 if cuda else 16, help="images in the AT epoch")
     ap.add_argument("--batch", type=int, default=32 if cuda else 8, help="adversarial-training batch")
     ap.add_argument("--size", type=int, default=224 if cuda else 64, help="image side")
-    ap.add_argument("--manual-at", action="store_true", help="time the hand-written AT loop, not saatlib.training")
+    ap.add_argument("--manual-at", action="store_true", help="time the hand-written AT loop, not saatlib.defense")
     ap.add_argument("--modes", nargs="+", default=[m[0] for m in MODES], choices=[m[0] for m in MODES])
     args = ap.parse_args()
     device = torch.device("cuda" if cuda else "cpu")

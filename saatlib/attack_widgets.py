@@ -1,7 +1,7 @@
 """Cached attack computations for the book's attack chapter, and an
 interactive attack explorer (ipywidgets).
 
-:func:`saatlib.attack.run.run_attack` caches an attack's *numbers* in the run
+:func:`saatlib.experiments.attacks.run_attack` caches an attack's *numbers* in the run
 store, but not its adversarial images. The book's attack chapter needs the
 images too (galleries, retrievals of an adversarial query, PR curves of the
 adversarial codes), so :func:`cached_attack` keeps them in the run store
@@ -47,8 +47,8 @@ def _resolve(profile: str, num_queries, topk):
 
 def attack_key(hash_config: dict, attack, num_queries: int | None, topk: int | None) -> dict:
     """The run-store key of an attack run on ``hash_config``'s model, the one
-    :func:`saatlib.attack.run.run_attack` uses."""
-    from saatlib.attack.run import attack_key as key_of
+    :func:`saatlib.experiments.attacks.run_attack` uses."""
+    from saatlib.experiments.attacks import attack_key as key_of
 
     return key_of(hash_config, attack, num_queries, topk, hash_config["seed"])
 
@@ -57,7 +57,7 @@ def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str 
                   eps: float | None = None, steps: int | None = None, rule: str | None = None,
                   num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
                   device="cpu", examples: bool = True, progress: bool = False, recompute: bool = False) -> dict:
-    """:func:`saatlib.attack.run.run_attack` on an already loaded run, optionally keeping the images.
+    """:func:`saatlib.experiments.attacks.run_attack` on an already loaded run, optionally keeping the images.
 
     Computes exactly what ``run_attack`` computes (same queries, targets,
     seed and measurements) and stores its numbers under ``run_attack``'s key,
@@ -74,8 +74,8 @@ def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str 
     """
     from saatlib.attack.evaluate import evaluate_attack
     from saatlib.attack.registry import build_attack
-    from saatlib.attack.run import ATTACK_KIND, context_from_codes, query_batch, stored_attack_result
-    from saatlib.attack.targets import target_labels_for
+    from saatlib.experiments.attacks import (ATTACK_KIND, context_from_codes, hash_targets, query_batch,
+                                             stored_attack_result)
 
     store = store or RunStore()
     num_queries, topk = _resolve(profile, num_queries, topk)
@@ -91,10 +91,7 @@ def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str 
         return dict(stored, cached=True, **tensors)
     codes = run.codes
     x, y = query_batch(run.splits, num_queries)
-    targets = None
-    if attack.targeted:
-        data_key = dict(run.config["data"], dataset=run.config["dataset"])
-        targets = target_labels_for(store, data_key, codes["query_labels"], codes["db_labels"])[: len(y)]
+    targets = hash_targets(run.config, store, codes)[: len(y)] if attack.targeted else None
     result = evaluate_attack(run.model.to(device), attack, x, y, context_from_codes(codes, run.config["seed"]),
                              targets, topk, seed=run.config["seed"], device=device, progress=progress,
                              return_examples=True)
@@ -155,7 +152,7 @@ def objective_ablation(run: HashRun, profile: str = "default", num_queries: int 
 
     from saatlib.attack.evaluate import codes_of
     from saatlib.attack.registry import build_attack
-    from saatlib.attack.run import context_from_codes, query_batch
+    from saatlib.experiments.attacks import context_from_codes, query_batch
     from saatlib.metrics import mean_average_precision
 
     store = store or RunStore()

@@ -256,7 +256,7 @@ class HashRun:
     """A trained hash model and everything a chapter reads from it.
 
     Attributes:
-        config: the hashing config (:func:`saatlib.pipeline.hashing_config`).
+        config: the hashing config (:func:`saatlib.experiments.hash_models.hashing_config`).
         splits: the :class:`~saatlib.data.RetrievalSplits` it was trained on.
         model: the model, in eval mode.
         codes: CPU tensors ``train_codes``, ``train_labels``, ``db_codes``,
@@ -283,8 +283,8 @@ def load_run(dataset: str, method: str, bits: int = 32, profile: str = "default"
 
     Two chapters asking for the same arguments share one model.
     """
-    from saatlib.attack.run import model_codes
-    from saatlib.pipeline import get_hash_model, hashing_config, load_data
+    from saatlib.experiments.attacks import model_codes
+    from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 
     store = store or RunStore()
     config = hashing_config(dataset, method, bits, profile, seed, **overrides)

@@ -40,13 +40,13 @@ def lambda_mu_grid(hash_config: dict, lambdas: Sequence[float] = (0.0, 1.0, 3.0)
         num_queries: -1 = the profile's defense evaluation size.
         overrides: further SAAT hyper-parameters shared by the grid (e.g.
             ``epochs``); the grid's point (lambda, mu) with the profile's
-            defaults is the same run as :func:`saatlib.training.evaluate_defense`'s.
+            defaults is the same run as :func:`saatlib.experiments.evaluate_defense`'s.
     Returns:
         ``{(lambda, mu): {"map_benign", "map_attack", "train_seconds", "history"}}``.
     Raises:
         ValueError: an empty grid or a negative value.
     """
-    from saatlib.training import evaluate_defense
+    from saatlib.experiments import evaluate_defense
 
     if not lambdas or not mus:
         raise ValueError("lambda_mu_grid needs at least one lambda and one mu")

@@ -23,26 +23,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from saatlib.attack.registry import build_attack
+from saatlib.defense.registry import defense_params
+from saatlib.experiments.hash_models import hashing_config
+
 EFFECTS_PATH = Path(__file__).with_name("fidelity_effects.json")
 RELEASED = "xandery-geek/SAAT@3743e69"
 
 
 def _attack_setting(name: str, attr: str) -> Callable[[str], Any]:
     def read(profile: str):
-        from saatlib.attack.registry import build_attack
         return getattr(build_attack(name, False, profile), attr)
     return read
 
 
 def _defense_setting(method: str, key: str) -> Callable[[str], Any]:
     def read(profile: str):
-        from saatlib.training.run import defense_params
         return defense_params(method, profile, "fashion-mnist")[key]
     return read
 
 
 def _loss_pairs(profile: str):
-    from saatlib.pipeline import hashing_config
     return hashing_config("fashion-mnist", "DPH", 32, profile)["train"].get("loss_pairs", "seen")
 
 

@@ -146,3 +146,16 @@ def get_profile(name: str) -> dict[str, dict[str, Any]]:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {profile_names()}")
     return copy.deepcopy(PROFILES[name])
+
+
+def defense_eval_settings(profile: str = "default", dataset: str | None = None) -> dict:
+    """The profile's defense-evaluation settings (``defense.eval``, updated by
+    ``defense.datasets.<dataset>.eval``): ``num_queries``, ``attacks``, ``check``."""
+    prof = get_profile(profile)
+    defense = prof.get("defense", {})
+    section = dict(defense.get("eval", {}))
+    if dataset is not None:
+        section.update(defense.get("datasets", {}).get(dataset, {}).get("eval", {}))
+    return {"num_queries": section.get("num_queries", prof["attack"]["num_queries"]),
+            "attacks": list(section.get("attacks", ("HAG", "SDHA", "SAAT"))),
+            "check": dict(section.get("check", {}))}

@@ -13,7 +13,7 @@ Row names follow the paper's CSV files: Table I rows ``Original``, ``HAG``,
 ``SDHA``, ``SAAT`` (MAP) and ``P2P``, ``DHTA``, ``THA``, ``SAAT-targeted``
 (t-MAP); Table II columns ``Original`` (benign queries), ``HAG``, ``SDHA``,
 ``SAAT`` (MAP under attack), plus ``check`` (this library's restart attack,
-:data:`saatlib.training.CHECK`) on our side.
+:data:`saatlib.experiments.CHECK`) on our side.
 """
 from __future__ import annotations
 
@@ -203,7 +203,7 @@ def retained(column: Mapping[str, float | None], rows: Sequence[str] = NON_TARGE
 
 
 def table2_row(result: Mapping) -> dict[str, float | None]:
-    """Our Table II row of one defense from :func:`saatlib.training.evaluate_defense`'s dict.
+    """Our Table II row of one defense from :func:`saatlib.experiments.evaluate_defense`'s dict.
 
     Returns:
         ``{"Original": map_benign, <attack>: MAP under it, ...}`` (fractions),

@@ -1,10 +1,10 @@
 """The paper's Table I (attacks on DPH) in one call, beside the paper's values.
 
 :func:`reproduce` trains (or loads) the victim of every code length, runs the
-Table I attacks through :func:`saatlib.attack.run.run_attack` (every result
+Table I attacks through :func:`saatlib.experiments.attacks.run_attack` (every result
 cached in the run store) and writes ``table1_<dataset>_<profile>.csv`` and
 ``.md`` with our MAP / t-MAP (%) next to the paper's (:mod:`saatlib.paper`).
-With ``defenses`` it also fills Table II through :mod:`saatlib.training`
+With ``defenses`` it also fills Table II through :func:`saatlib.experiments.evaluate_defense`
 (:func:`table2_rows`), skipped with a logged note where that package is missing.
 
 Row sources: ``Original`` = MAP of the benign queries attacked (the SAAT run's
@@ -19,10 +19,10 @@ import logging
 from pathlib import Path
 
 from saatlib import distributed, paper
-from saatlib.attack.run import CODES_KIND, run_attack
+from saatlib.experiments.attacks import CODES_KIND, run_attack
 from saatlib.models.backbones import IMAGENET_BACKBONES
 from saatlib.models.pretrained import PretrainedWeightsMissing, load_torchvision_model, weights_cache_path
-from saatlib.pipeline import get_hash_model, hashing_config, load_data
+from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -96,13 +96,8 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
                 progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
                 recompute: bool = False, steps: int | None = None) -> list[dict]:
     """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
-    under the Table II attacks, via :func:`saatlib.training.evaluate_defense`;
-    ``[]`` (with a logged note) when :mod:`saatlib.training` cannot be imported."""
-    try:
-        from saatlib.training import evaluate_defense
-    except ImportError as err:
-        log.warning("Table II skipped: saatlib.training (adversarial training) is not available (%s)", err)
-        return []
+    under the Table II attacks, via :func:`saatlib.experiments.evaluate_defense`.
+    """
     rows = []
     for defense in defenses:
         r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
@@ -165,7 +160,7 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
               defenses=(), recompute: bool = False, **overrides) -> dict:
     """Train the victims, run Table I (and Table II for ``defenses``), write the tables.
 
-    ``overrides`` go to :func:`saatlib.pipeline.hashing_config` (``backbone``,
+    ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config` (``backbone``,
     ``epochs``, ``batch_size``, ``image_size``, ``num_train``, ...);
     ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
     budget and evaluation (-1 / None: the profile's), in Table I and Table II alike. ``paper_dataset`` picks the

@@ -1,4 +1,5 @@
-"""Seeds that make runs repeatable without touching the caller's RNG state."""
+"""Repeatable runs: seeds that leave the caller's RNG state alone, and the thread count
+(float results depend on it: a model trained with 1 torch thread differs from one with 2)."""
 from __future__ import annotations
 
 import contextlib
@@ -23,3 +24,9 @@ def seeded(seed: int, device: torch.device | str = "cpu") -> Iterator[None]:
 def generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A fresh ``torch.Generator`` on ``device`` seeded with ``seed``."""
     return torch.Generator(device=device).manual_seed(seed)
+
+
+def set_threads(num_threads: int | None) -> None:
+    """Limit torch's intra-op threads (None: leave torch's default)."""
+    if num_threads:
+        torch.set_num_threads(num_threads)

@@ -18,11 +18,12 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import torch
+
+from saatlib.atomic import atomic_torch_save, atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -45,31 +46,6 @@ def default_root() -> Path:
     """``$SAAT_RUNS`` if set, else ``runs/`` beside the saatlib package."""
     env = os.environ.get("SAAT_RUNS")
     return Path(env) if env else Path(__file__).resolve().parent.parent / "runs"
-
-
-def atomic_write_bytes(path: Path, write: Callable[[Any], None]) -> None:
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, then rename it
-    onto ``path``; an interruption never leaves a half-written ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_json(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, lambda f: f.write(json.dumps(obj, indent=1, sort_keys=True, default=str).encode()))
-
-
-def atomic_torch_save(path: Path, obj: Any) -> None:
-    atomic_write_bytes(path, lambda f: torch.save(obj, f))
 
 
 class RunStore:

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from saatlib.attack.run import run_attack
-from saatlib.pipeline import hashing_config
+from saatlib.experiments.attacks import run_attack
+from saatlib.experiments.hash_models import hashing_config
 from saatlib.store import RunStore
 
 
@@ -51,7 +51,7 @@ def test_wrong_targeting_is_a_clear_error(setup):
 
 def test_a_result_stored_before_per_query_ap_is_recomputed(tmp_path):
     """Results of older builds (no ``ap``, no ``diversity``) are not served: paired comparisons need them."""
-    from saatlib.attack.run import ATTACK_KIND, stored_attack_result
+    from saatlib.experiments.attacks import ATTACK_KIND, stored_attack_result
     from saatlib.store import RunStore
 
     store = RunStore(tmp_path)

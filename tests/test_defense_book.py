@@ -8,10 +8,10 @@ import torch
 
 from saatlib import book
 from saatlib import defense_widgets as dw
-from saatlib.pipeline import get_hash_model, hashing_config, load_data
+from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 from saatlib.store import RunStore
-from saatlib.training import evaluate_defense
-from saatlib.training.evaluate import robustness_curve
+from saatlib.experiments import evaluate_defense
+from saatlib.experiments.robustness import robustness_curve
 
 TINY = dict(num_query=20, num_database=200, num_train=96)
 ROOT = Path(__file__).resolve().parent.parent

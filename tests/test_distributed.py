@@ -16,7 +16,7 @@ from saatlib import distributed
 from saatlib.data import InMemoryImageSet, data_loader
 from saatlib.hashing import encode
 from saatlib.metrics import mean_average_precision
-from saatlib.pipeline import get_hash_model, hashing_config, load_data
+from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 from saatlib.store import RunStore
 
 ROOT = Path(__file__).resolve().parent.parent

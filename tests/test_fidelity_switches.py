@@ -11,9 +11,9 @@ from saatlib.attack.hag import HAGAttack
 from saatlib.data import data_loader
 from saatlib.hashing.losses import build_loss
 from saatlib.metrics import code_diversity, collapse_status, database_diversity
-from saatlib.pipeline import hashing_config, load_data
+from saatlib.experiments.hash_models import hashing_config, load_data
 from saatlib.profiles import get_profile
-from saatlib.training.run import DEFENSES, defense_params
+from saatlib.defense.registry import DEFENSES, defense_params
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

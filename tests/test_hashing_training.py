@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from saatlib.hashing import encode
-from saatlib.pipeline import get_hash_model, hashing_config, load_data, train_and_evaluate
+from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data, train_and_evaluate
 from saatlib.store import RunStore
 
 

@@ -147,7 +147,7 @@ def tiny_run() -> HashRun:
 def test_cached_attack_stores_examples_and_matches_run_attack_key(tiny_run, tmp_path):
     from saatlib import attack_widgets as aw
     from saatlib.attack.registry import build_attack
-    from saatlib.attack.run import ATTACK_KIND
+    from saatlib.experiments.attacks import ATTACK_KIND
 
     store = RunStore(tmp_path)
     first = aw.cached_attack(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store)

@@ -92,7 +92,7 @@ def test_masking_report_flags_a_defense_that_collapses_under_the_check_attack():
 
 
 def test_the_check_is_the_per_query_worst_case():
-    from saatlib.training.evaluate import worst_case_map
+    from saatlib.attack.evaluate import worst_case_map
 
     results = [{"ap": {"adversarial": [0.5, 0.1, 0.4]}}, {"ap": {"adversarial": [0.2, 0.3, 0.4]}}]
     # per query min: 0.2, 0.1, 0.4 -> 0.7 / 3, below both MAPs (1/3 and 0.3)

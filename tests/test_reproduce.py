@@ -103,7 +103,7 @@ def test_second_run_reuses_the_run_store(table1, dataset, capsys):
 
 @pytest.mark.slow
 def test_table2_hook_runs_the_defenses(table1, dataset):
-    from saatlib.pipeline import hashing_config
+    from saatlib.experiments.hash_models import hashing_config
 
     config = hashing_config("NUS-WIDE", "DPH", 16, "smoke", data_dir=str(dataset),
                             backbone="smallcnn", epochs=2, batch_size=8, image_size=16, pretrained=False)

@@ -1,4 +1,4 @@
-"""Adversarial training (saatlib.training): resumable checkpoints, the SAAT minimax,
+"""Adversarial training (saatlib.defense, saatlib.experiments): resumable checkpoints, the SAAT minimax,
 evaluate_defense and the ``defend`` CLI, all on tiny smoke-profile data."""
 import json
 import math
@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from saatlib.dmfl import mainstay_codes
-from saatlib.pipeline import get_hash_model, hashing_config, load_data
+from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 from saatlib.store import RunStore
-from saatlib.training import (DEFENSE_KIND, centre_codes, defense_config, defense_params, evaluate_defense,
-                              get_defended_model)
-from saatlib.training.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from saatlib.training.common import multistep_factor
+from saatlib.defense import centre_codes, defense_params
+from saatlib.experiments import DEFENSE_KIND, defense_config, evaluate_defense, get_defended_model
+from saatlib.defense.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from saatlib.defense.common import multistep_factor
 
 # a 2-epoch defense of 3 steps per epoch, 2-step inner PGD
 TINY = dict(num_query=20, num_database=200, num_train=96)

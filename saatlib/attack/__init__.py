@@ -7,7 +7,7 @@
 - :mod:`~saatlib.attack.variants` BIM, DI-, NI-, SINI-, VMI-FGSM update rules
 - :mod:`~saatlib.attack.targets`  target labels, drawn once per protocol
 - :mod:`~saatlib.attack.evaluate` MAP / t-MAP / theory MAP / perceptibility of an attack
-- :mod:`~saatlib.attack.run`      cached runs for the CLI and the book
+- :mod:`~saatlib.experiments.attacks`      cached runs for the CLI and the book
 """
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule, tanh_scale

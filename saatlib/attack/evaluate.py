@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from typing import Sequence
 
 import torch
 from tqdm.auto import tqdm
@@ -110,3 +111,10 @@ def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.
     if return_examples:
         result["x_adv"], result["adv_codes"] = x_adv, adv
     return result
+
+
+def worst_case_map(results: Sequence[dict]) -> float:
+    """Mean over queries of the lowest adversarial AP among several attack results on the same
+    queries (each with per-query ``ap``): a per-query worst case, at most every result's MAP."""
+    aps = torch.tensor([r["ap"]["adversarial"] for r in results], dtype=torch.float64)  # (attacks, Q)
+    return float(aps.min(0).values.mean())

@@ -10,11 +10,12 @@ from __future__ import annotations
 from saatlib.attack.anchor import DHTAAttack, P2PAttack
 from saatlib.attack.base import Attack
 from saatlib.attack.hag import HAGAttack
+from saatlib.attack.restart_pgd import RestartPGDAttack
 from saatlib.attack.saat import SAATAttack
 from saatlib.attack.sdha import SDHAAttack
 from saatlib.attack.tha import THAAttack
 from saatlib.attack.variants import make_rule, rule_random_start
-from saatlib.profiles import get_profile
+from saatlib.profiles import defense_eval_settings, get_profile
 
 NON_TARGETED = ("HAG", "SDHA", "SAAT")
 TARGETED = ("P2P", "DHTA", "THA", "SAAT")
@@ -63,3 +64,10 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
         raise ValueError("update-rule variants apply to the SAAT attack only")
     params.update(kwargs)
     return _CLASSES[key](**params)
+
+
+def build_check_attack(profile: str = "default", dataset: str | None = None, **overrides) -> RestartPGDAttack:
+    """The check attack with the profile's budget (eps: the profile's attack eps)."""
+    params = {"eps": get_profile(profile)["attack"]["eps"]["default"], **defense_eval_settings(profile, dataset)["check"]}
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    return RestartPGDAttack(**params)

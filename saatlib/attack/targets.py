@@ -2,8 +2,9 @@
 
 For every query, a label vector drawn uniformly from the database's unique label
 vectors among those sharing no label with the query. Drawn once per (dataset,
-protocol, seed) and kept in the run store, so every targeted method attacks the
-same targets.
+protocol, seed) and kept in the run store
+(:func:`saatlib.experiments.attacks.target_labels_for`), so every targeted method
+attacks the same targets.
 """
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ import logging
 import torch
 
 log = logging.getLogger(__name__)
-
-TARGETS_KIND = "target_labels"
 
 
 def draw_target_labels(query_labels: torch.Tensor, db_labels: torch.Tensor, seed: int = 0) -> torch.Tensor:
@@ -39,15 +38,3 @@ def draw_target_labels(query_labels: torch.Tensor, db_labels: torch.Tensor, seed
     pick = torch.where(allowed, scores, torch.full_like(scores, -1.0)).argmax(1)
     return unique[pick]
 
-
-def target_labels_for(store, data_config: dict, query_labels: torch.Tensor, db_labels: torch.Tensor) -> torch.Tensor:
-    """Target labels of the protocol ``data_config`` (dataset + sizes + seed), from
-    the run store or drawn and stored."""
-    key = dict(data_config, purpose="target_labels")
-    if store.has(TARGETS_KIND, key):
-        stored = store.load_tensors(TARGETS_KIND, key)["targets"]
-        if stored.shape == query_labels.shape:
-            return stored
-    targets = draw_target_labels(query_labels, db_labels, data_config.get("seed", 0))
-    store.save(TARGETS_KIND, key, tensors={"targets": targets})
-    return targets

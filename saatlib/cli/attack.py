@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 
 from saatlib.attack.registry import RULES
-from saatlib.attack.run import run_attack
+from saatlib.experiments.attacks import run_attack
 from saatlib.cli.common import add_common, collapse_warning, emit
-from saatlib.pipeline import hashing_config, set_threads
+from saatlib.experiments.hash_models import hashing_config
+from saatlib.seeding import set_threads
 from saatlib.store import RunStore
 
 HELP = "attack the query set of a trained hash model (SAAT, HAG, SDHA, P2P, DHTA, THA) and print MAP / t-MAP"

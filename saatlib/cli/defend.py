@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 
 from saatlib.cli.common import add_common, collapse_warning, emit
-from saatlib.pipeline import hashing_config, set_threads
+from saatlib.experiments.hash_models import hashing_config
+from saatlib.seeding import set_threads
 from saatlib.store import RunStore
-from saatlib.training.evaluate import CHECK, evaluate_defense
-from saatlib.training.run import METHODS
+from saatlib.experiments import CHECK, evaluate_defense
+from saatlib.defense.registry import METHODS
 
 HELP = ("adversarially train a hash model (SAAT, ATRDH, CgAT; 'none' = undefended) and print its MAP on benign "
         "queries and under HAG, SDHA, SAAT and a check attack")

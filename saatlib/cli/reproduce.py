@@ -8,7 +8,7 @@ import sys
 from saatlib.cli.common import add_common
 from saatlib.hashing import method_names
 from saatlib.models import backbone_names
-from saatlib.pipeline import set_threads
+from saatlib.seeding import set_threads
 from saatlib.reproduce import reproduce
 from saatlib.store import RunStore
 
@@ -39,7 +39,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--paper-dataset", default=None, help="the paper's dataset column to compare with "
                                                          "(default: --dataset)")
     p.add_argument("--defenses", nargs="*", default=[], metavar="DEFENSE",
-                   help="also fill Table II with these defenses (SAAT ATRDH, as the paper; needs saatlib.training)")
+                   help="also fill Table II with these defenses (SAAT ATRDH, as the paper; the defended models are trained once and cached)")
 
 
 def run(args: argparse.Namespace) -> int:

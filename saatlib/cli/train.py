@@ -6,7 +6,8 @@ import argparse
 from saatlib.cli.common import add_common, emit
 from saatlib.hashing import method_names
 from saatlib.models import backbone_names
-from saatlib.pipeline import hashing_config, set_threads, train_and_evaluate
+from saatlib.experiments.hash_models import hashing_config, train_and_evaluate
+from saatlib.seeding import set_threads
 from saatlib.profiles import get_profile
 from saatlib.store import RunStore
 

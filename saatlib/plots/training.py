@@ -58,7 +58,7 @@ def trace_points(history: list[dict], term: str) -> tuple[np.ndarray, np.ndarray
     """(steps, values) of loss term ``term`` over a defense's training.
 
     Uses each epoch's within-epoch ``trace`` (blocks of steps, see
-    :func:`saatlib.training.adversarial_training`) when present, else one point
+    :func:`saatlib.defense.adversarial_training`) when present, else one point
     per epoch (x = epoch number). Epochs without ``term`` are skipped.
     """
     steps, values = [], []
@@ -79,7 +79,7 @@ def defense_curves(histories: dict, terms: dict | None = None, title: str | None
 
     Args:
         histories: ``{defense name: history}`` (the ``history`` of
-            :func:`saatlib.training.evaluate_defense` or ``get_defended_model``).
+            :func:`saatlib.experiments.evaluate_defense` or ``get_defended_model``).
         terms: ``{term key: panel title}``, one panel each (default: the
             benign hash loss ``hash`` and the adversarial term ``adv``, which is
             -mean(h_adv . c) for SAAT and CgAT: -1 when every adversarial bit

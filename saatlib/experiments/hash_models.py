@@ -1,4 +1,4 @@
-"""Configs and the load-or-train path shared by the CLI and the book.
+"""Hash models, load-or-compute: hashing configs, the data of a config, a trained model.
 
 A *hashing config* is a plain dict holding everything that determines a trained
 hash model (data, protocol, method, bits, backbone, seed, hyper-parameters); the
@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 
-import torch
 
 from saatlib import distributed
 from saatlib.data import load_splits
@@ -161,9 +160,3 @@ def train_and_evaluate(config: dict, store: RunStore | None = None, device="cpu"
     model, record = get_hash_model(config, splits, store, device, progress, recompute, allow_random_init)
     metrics = evaluate_hashing(model, splits, topk, device)
     return dict(record, **metrics)
-
-
-def set_threads(num_threads: int | None) -> None:
-    """Limit torch's intra-op threads (None: leave torch's default)."""
-    if num_threads:
-        torch.set_num_threads(num_threads)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import torch
 
 from saatlib.dmfl import RELEASED_WEIGHTING, mainstay_codes
-from saatlib.training.common import Defense
+from saatlib.defense.common import Defense
 
 
 def code_alignment(h: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:

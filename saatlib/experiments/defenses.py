@@ -1,4 +1,4 @@
-"""Defended models in the run store, and the profile resolution of defense settings.
+"""Defended models, load-or-compute: train (or resume) a defense once and keep it in the run store.
 
 A *defense config* is ``{"version", "model": <hashing config>, "method",
 "params"}`` with ``params`` the fully resolved hyper-parameters (the method's
@@ -15,63 +15,22 @@ deleted (the final ``model.pt`` and ``result.json`` hold what it would say);
 ``recompute=True`` deletes the whole entry, checkpoint included, so training
 starts from scratch.
 
-The profile's ``defense`` section::
-
-    {"common": {...},            # overrides of the PGD / batch settings of every defense
-     "SAAT": {...}, "ATRDH": {...}, "CgAT": {...},   # per-method overrides (epochs, lr, ...)
-     "datasets": {"<dataset>": {"common": {...}, "SAAT": {...}, ...}},  # per-dataset overrides of both
-     "eval": {"num_queries": ..., "attacks": [...], "check": {...}}}
-
-Precedence, lowest first: the method's paper defaults, ``common``, the
-method's entry, the dataset's ``common``, the dataset's method entry, the
-caller's overrides.
+Settings are resolved from a profile by :func:`saatlib.defense.registry.defense_params`.
 """
 from __future__ import annotations
 
 import logging
 
-from saatlib.pipeline import get_hash_model, load_data
-from saatlib.profiles import get_profile
+from saatlib.defense.checkpoint import CHECKPOINT_NAME
+from saatlib.defense.common import EpochCallback, adversarial_training
+from saatlib.defense.registry import DEFENSES, canonical_defense, defense_params
+from saatlib.experiments.hash_models import get_hash_model, load_data
 from saatlib.store import RunStore
-from saatlib.training.atrdh import ATRDHDefense
-from saatlib.training.cgat import CgATDefense
-from saatlib.training.checkpoint import CHECKPOINT_NAME
-from saatlib.training.common import Defense, EpochCallback, adversarial_training
-from saatlib.training.saat import SAATDefense
 
 log = logging.getLogger(__name__)
 
 DEFENSE_VERSION = 1  # bump when a change to the defenses invalidates stored defended models
 DEFENSE_KIND = "defense"
-DEFENSES: dict[str, type[Defense]] = {"SAAT": SAATDefense, "ATRDH": ATRDHDefense, "CgAT": CgATDefense}
-METHODS = ("none", *DEFENSES)
-
-
-def canonical_defense(method: str) -> str:
-    """Canonical spelling of a defense name (``none``, ``SAAT``, ``ATRDH``, ``CgAT``)."""
-    for name in METHODS:
-        if name.lower() == str(method).lower():
-            return name
-    raise ValueError(f"unknown defense {method!r}; choose one of {list(METHODS)}")
-
-
-def defense_params(method: str, profile: str = "default", dataset: str | None = None, **overrides) -> dict:
-    """Resolved hyper-parameters of ``method``: paper defaults < profile (and its
-    entry for ``dataset``) < ``overrides`` (None values are ignored). ``{}`` for ``none``."""
-    method = canonical_defense(method)
-    if method == "none":
-        given = {k: v for k, v in overrides.items() if v is not None}
-        if given:
-            raise ValueError(f"the undefended model ('none') takes no defense hyper-parameters, got {sorted(given)}")
-        return {}
-    section = get_profile(profile).get("defense", {})
-    per_dataset = section.get("datasets", {}).get(dataset, {}) if dataset is not None else {}
-    params: dict = {}
-    for level in (section, per_dataset):
-        params.update(level.get("common", {}))
-        params.update(level.get(method, {}))
-    params.update({k: v for k, v in overrides.items() if v is not None})
-    return DEFENSES[method].resolve_params(params)
 
 
 def defense_config(hash_config: dict, method: str = "SAAT", profile: str = "default", **overrides) -> dict:
@@ -83,7 +42,7 @@ def defense_config(hash_config: dict, method: str = "SAAT", profile: str = "defa
 
 def model_key(config: dict) -> dict:
     """The config that identifies the evaluated model: the hashing config for
-    ``none`` (so its cached codes and attacks are shared with ``saatlib.attack.run``),
+    ``none`` (so its cached codes and attacks are shared with :func:`saatlib.experiments.attacks.run_attack`),
     else the defense config."""
     return config["model"] if config["method"] == "none" else config
 
@@ -95,15 +54,15 @@ def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "
     """Load the defended model from the run store, or train (or resume) and store it.
 
     Args:
-        hash_config: config of the start model (:func:`saatlib.pipeline.hashing_config`);
-            it is loaded or trained with :func:`saatlib.pipeline.get_hash_model`.
+        hash_config: config of the start model (:func:`saatlib.experiments.hash_models.hashing_config`);
+            it is loaded or trained with :func:`saatlib.experiments.hash_models.get_hash_model`.
         method: ``none`` (the undefended model itself), ``SAAT``, ``ATRDH`` or ``CgAT``.
         profile: where the defense settings come from (its ``defense`` section).
         recompute: delete the stored defended model (and any checkpoint) and
             train it again from scratch; the victim itself is never retrained here.
         overrides: hyper-parameters (``epochs``, ``lambda``, ``mu``, ``lr``, ``eps``, ...).
         callback: ``callback(epoch, record)`` after every finished epoch (see
-            :func:`saatlib.training.common.adversarial_training`).
+            :func:`saatlib.defense.common.adversarial_training`).
     Returns:
         (model in eval mode on ``device``, record) with record keys ``defense``,
         ``config`` (the defense config), ``history`` (per-epoch loss terms),

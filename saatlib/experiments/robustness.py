@@ -1,120 +1,42 @@
-"""Robustness of a defended model: the Table II row (reference sections 4 and 5).
+"""Robustness of a defended model, load-or-compute: the Table II row (reference sections 4 and 5).
 
 :func:`evaluate_defense` measures, for a defended model (or the undefended one,
 method ``none``), the MAP of the benign queries and the MAP of adversarial
 queries under HAG, SDHA and SAAT (budgets from the profile, via
-:func:`saatlib.attack.registry.build_attack`), plus a *check* attack that no
-defense trains against, with a larger budget:
-
-the per-query worst case. Its MAP (``map_under_attack["check"]``) averages,
-over the queries, the lowest AP that any of the table's attacks or
-:class:`RestartPGDAttack` reaches on that query, so it is at least as strong as
-the strongest attack of the table by construction (an adaptive evaluation, as
-in AutoAttack's worst case over attacks). :class:`RestartPGDAttack` — l_inf PGD
-(signed gradient, random start, the tanh-scale schedule a = 0.1 ... 1)
-descending mean(h_adv . b) with b = sign(f(x)) the query's own benign code,
-i.e. maximising the Hamming distance to it, run from R random starts, keeping
-per query the restart whose adversarial code is farthest from the benign code
-— adds an objective no defense trains on (the training attacks of SAAT and
-CgAT push away from a label centre with 7 steps; ATRDH's pulls towards a
-target prototype) and many starts. A defense that merely masks gradients
-(flat or saturated outputs near the benign images) tends to hold against its
-own short attack but fall under another objective from many starts; the gap
-between the check and the table's strongest attack measures how much the
-table's attacks miss. The restart attack's own result stays under
-``attacks["check"]``.
+:func:`saatlib.attack.registry.build_attack`), plus a *check*: the per-query
+worst case. Its MAP (``map_under_attack["check"]``) averages, over the
+queries, the lowest AP that any of the table's attacks or the restart attack
+(:class:`saatlib.attack.restart_pgd.RestartPGDAttack`, larger budget, an
+objective no defense trains on) reaches on that query, so it is at least as
+strong as the strongest attack of the table by construction (an adaptive
+evaluation, as in AutoAttack's worst case over attacks); the gap between the
+check and the table's strongest attack measures how much the table's attacks
+miss. The restart attack's own result stays under ``attacks["check"]``.
 
 The attack context (training and database codes) is re-encoded with the
 evaluated model itself. Every attack result is cached in the run store (kind
 ``attack``, keyed by the model's config, the attack's hyper-parameters, the
 number of queries and topk; for ``none`` the key is the same as
-:func:`saatlib.attack.run.run_attack`'s, so the two share results).
+:func:`saatlib.experiments.attacks.run_attack`'s, so the two share results).
 """
 from __future__ import annotations
 
 import logging
 from typing import Sequence
 
-import torch
-
-from saatlib.attack.base import Attack, AttackContext
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, eval_mode
-from saatlib.attack.evaluate import evaluate_attack
-from saatlib.attack.registry import build_attack
-from saatlib.attack.run import (ATTACK_KIND, CODES_KIND, attack_key, context_from_codes, model_codes, query_batch,
-                                stored_attack_result)
-from saatlib.hashing import binarize
+from saatlib.attack.base import Attack
+from saatlib.attack.evaluate import worst_case_map
+from saatlib.attack.registry import build_attack, build_check_attack
+from saatlib.experiments.attacks import CODES_KIND, cached_attack_result, model_codes, query_batch
+from saatlib.experiments.defenses import defense_config, get_defended_model, model_key
+from saatlib.experiments.hash_models import load_data
 from saatlib.metrics import database_diversity, mean_average_precision
-from saatlib.pipeline import load_data
-from saatlib.profiles import get_profile
+from saatlib.profiles import defense_eval_settings, get_profile
 from saatlib.store import RunStore
-from saatlib.training.run import defense_config, get_defended_model, model_key
 
 log = logging.getLogger(__name__)
 
 CHECK = "check"  # key of the check attack in ``map_under_attack``
-
-
-class RestartPGDAttack(Attack):
-    """PGD with random restarts away from the query's own benign code (see the module docstring).
-
-    Args:
-        eps: l_inf budget. step_size: per step. steps: iterations per restart.
-        restarts: random starts R; per query the restart with the largest
-            Hamming distance between its adversarial and benign codes is kept.
-        schedule: tanh scale by tenths of the run (None: a = 1).
-    """
-
-    name = "PGD-restarts"
-    paper = "check attack of this library: l_inf PGD with random restarts on the benign-code objective"
-    targeted = False
-
-    def __init__(self, eps: float = 8 / 255, steps: int = 200, step_size: float = 1 / 255, restarts: int = 3,
-                 schedule: Sequence[float] | None = SAAT_SCHEDULE):
-        if isinstance(restarts, bool) or int(restarts) != restarts or restarts < 1:
-            raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
-        self.eps, self.steps, self.step_size, self.restarts = float(eps), int(steps), float(step_size), int(restarts)
-        self.schedule = tuple(schedule) if schedule else None
-        self.engine = LinfPGD(eps, step_size, steps, random_start=True, schedule=self.schedule)
-
-    def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None):
-        with torch.no_grad(), eval_mode(model):
-            benign = binarize(model(x.detach()))
-        best, best_dist = x.detach().clone(), torch.full((x.shape[0],), -1.0, device=x.device)
-        for _ in range(self.restarts):
-            x_adv = self.engine.perturb(model, x, lambda h: (h * benign).mean(), generator)
-            with torch.no_grad(), eval_mode(model):
-                dist = (binarize(model(x_adv)) != benign).sum(1).to(best_dist.dtype)
-            better = dist > best_dist
-            best[better], best_dist = x_adv[better], torch.where(better, dist, best_dist)
-        return best
-
-
-def worst_case_map(results: Sequence[dict]) -> float:
-    """Mean over queries of the lowest adversarial AP among several attack results on the same
-    queries (each with per-query ``ap``): a per-query worst case, at most every result's MAP."""
-    aps = torch.tensor([r["ap"]["adversarial"] for r in results], dtype=torch.float64)  # (attacks, Q)
-    return float(aps.min(0).values.mean())
-
-
-def eval_settings(profile: str = "default", dataset: str | None = None) -> dict:
-    """The profile's defense-evaluation settings (``defense.eval``, updated by
-    ``defense.datasets.<dataset>.eval``): ``num_queries``, ``attacks``, ``check``."""
-    prof = get_profile(profile)
-    defense = prof.get("defense", {})
-    section = dict(defense.get("eval", {}))
-    if dataset is not None:
-        section.update(defense.get("datasets", {}).get(dataset, {}).get("eval", {}))
-    return {"num_queries": section.get("num_queries", prof["attack"]["num_queries"]),
-            "attacks": list(section.get("attacks", ("HAG", "SDHA", "SAAT"))),
-            "check": dict(section.get("check", {}))}
-
-
-def build_check_attack(profile: str = "default", dataset: str | None = None, **overrides) -> RestartPGDAttack:
-    """The check attack with the profile's budget (eps: the profile's attack eps)."""
-    params = {"eps": get_profile(profile)["attack"]["eps"]["default"], **eval_settings(profile, dataset)["check"]}
-    params.update({k: v for k, v in overrides.items() if v is not None})
-    return RestartPGDAttack(**params)
 
 
 def _defended(hash_config: dict, method: str, profile: str, store: RunStore, device, progress: bool,
@@ -133,24 +55,9 @@ def _defended(hash_config: dict, method: str, profile: str, store: RunStore, dev
     return model, dict(record, config=config), key_model, codes, x, y
 
 
-def _cached_attack_result(model, attack: Attack, key_model: dict, codes: dict, x, y, num_queries, topk, seed: int,
-                          store: RunStore, device, progress: bool, recompute: bool) -> dict:
-    """evaluate_attack of ``attack`` on the queries ``x``, cached under the model's key (``cached`` added)."""
-    key = attack_key(key_model, attack, num_queries, topk, seed)
-    if recompute:
-        store.delete(ATTACK_KIND, key)
-    stored = stored_attack_result(store, ATTACK_KIND, key)
-    if stored is not None:
-        return dict(stored, cached=True)
-    r = evaluate_attack(model, attack, x, y, context_from_codes(codes, seed), None, topk, seed=seed, device=device,
-                        progress=progress)
-    store.save(ATTACK_KIND, key, result=r)
-    return dict(r, cached=False)
-
-
 def _resolve_sizes(hash_config: dict, profile: str, num_queries, topk):
     if num_queries == -1:
-        num_queries = eval_settings(profile, hash_config["dataset"])["num_queries"]
+        num_queries = defense_eval_settings(profile, hash_config["dataset"])["num_queries"]
     if topk == -1:
         topk = get_profile(profile)["eval"]["topk"]
     return num_queries, topk
@@ -190,7 +97,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
     """
     store = store or RunStore()
     num_queries, topk = _resolve_sizes(hash_config, profile, num_queries, topk)
-    names = list(attacks) if attacks is not None else eval_settings(profile, hash_config["dataset"])["attacks"]
+    names = list(attacks) if attacks is not None else defense_eval_settings(profile, hash_config["dataset"])["attacks"]
     seed = hash_config["seed"]
     model, record, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress,
                                                       recompute_model, num_queries, overrides)
@@ -206,7 +113,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
     todo: list[tuple[str, Attack]] = [(n, build_attack(n, False, profile, steps=steps)) for n in names]
     if check:
         todo.append((CHECK, build_check_attack(profile, hash_config["dataset"], steps=steps)))
-    results = {label: _cached_attack_result(model, attack, key_model, codes, x, y, num_queries, topk, seed, store,
+    results = {label: cached_attack_result(model, attack, key_model, codes, x, y, num_queries, topk, seed, store,
                                             device, progress, recompute)
                for label, attack in todo}
     under = {label: r["map_adversarial"] for label, r in results.items()}
@@ -256,7 +163,7 @@ def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[
     nq = x.shape[0]
     maps, linf = [], []
     for e in eps_255:
-        r = _cached_attack_result(model, build_attack(attack, False, profile, eps=float(e) / 255), key_model, codes,
+        r = cached_attack_result(model, build_attack(attack, False, profile, eps=float(e) / 255), key_model, codes,
                                   x, y, num_queries, topk, hash_config["seed"], store, device, progress, False)
         maps.append(r["map_adversarial"])
         linf.append(r["perceptibility"]["linf"])

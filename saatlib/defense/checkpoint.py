@@ -26,7 +26,7 @@ from typing import Any
 
 import torch
 
-from saatlib.store import atomic_torch_save
+from saatlib.atomic import atomic_torch_save
 
 CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1

@@ -1,4 +1,10 @@
-"""Cached attack runs: the load-or-compute path shared by the CLI and the book."""
+"""Attack runs, load-or-compute: the path the CLI, the widgets, the chapters and the benches share.
+
+- :func:`model_codes`: the training, database and query codes of a model (cached);
+- :func:`target_labels_for`: the targets of a protocol, drawn once and kept;
+- :func:`cached_attack_result`: one attack on a model's queries, cached under :func:`attack_key`;
+- :func:`run_attack`: the same, by attack name, for a hashing config (loads or trains its model).
+"""
 from __future__ import annotations
 
 import torch
@@ -6,15 +12,16 @@ import torch
 from saatlib.attack.base import AttackContext
 from saatlib.attack.evaluate import evaluate_attack
 from saatlib.attack.registry import build_attack
-from saatlib.attack.targets import target_labels_for
+from saatlib.attack.targets import draw_target_labels
 from saatlib.data import data_loader
 from saatlib.hashing import encode
-from saatlib.pipeline import get_hash_model, load_data
+from saatlib.experiments.hash_models import get_hash_model, load_data
 from saatlib.profiles import get_profile
 from saatlib.store import RunStore
 
 CODES_KIND = "codes"
 ATTACK_KIND = "attack"
+TARGETS_KIND = "target_labels"
 
 
 def model_codes(hash_config: dict, model, splits, store: RunStore, device="cpu") -> dict[str, torch.Tensor]:
@@ -44,6 +51,27 @@ def query_batch(splits, num_queries: int | None):
     return x, y
 
 
+def target_labels_for(store: RunStore, data_config: dict, query_labels: torch.Tensor,
+                      db_labels: torch.Tensor) -> torch.Tensor:
+    """Target labels (Q, C) of the protocol ``data_config`` (dataset + sizes + seed), from
+    the run store or drawn (:func:`saatlib.attack.targets.draw_target_labels`) and stored,
+    so every targeted method attacks the same targets."""
+    key = dict(data_config, purpose="target_labels")
+    if store.has(TARGETS_KIND, key):
+        stored = store.load_tensors(TARGETS_KIND, key)["targets"]
+        if stored.shape == query_labels.shape:
+            return stored
+    targets = draw_target_labels(query_labels, db_labels, data_config.get("seed", 0))
+    store.save(TARGETS_KIND, key, tensors={"targets": targets})
+    return targets
+
+
+def hash_targets(hash_config: dict, store: RunStore, codes: dict) -> torch.Tensor:
+    """Target labels of every query of ``hash_config``'s protocol (its data settings and dataset)."""
+    data_key = dict(hash_config["data"], dataset=hash_config["dataset"])
+    return target_labels_for(store, data_key, codes["query_labels"], codes["db_labels"])
+
+
 def stored_attack_result(store: RunStore, kind: str, key: dict) -> dict | None:
     """A stored attack result, or None when there is none or it predates the per-query AP
     (``ap``) and code diversity that every evaluation now records (then it is recomputed)."""
@@ -59,6 +87,26 @@ def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | Non
     attacked queries, topk and the seed."""
     return {"model": model_key, "attack": dict(attack.config(), cls=type(attack).__name__),
             "num_queries": num_queries, "topk": topk, "seed": seed}
+
+
+def cached_attack_result(model, attack, key_model: dict, codes: dict, x, y, num_queries, topk, seed: int,
+                         store: RunStore, device="cpu", progress: bool = True, recompute: bool = False,
+                         targets: torch.Tensor | None = None, return_examples: bool = False) -> dict:
+    """:func:`saatlib.attack.evaluate.evaluate_attack` of ``attack`` on the queries ``x`` (labels ``y``;
+    ``targets`` for a targeted attack) of the model identified by ``key_model``, cached under
+    :func:`attack_key` (``cached`` added). ``return_examples`` forces a run (adversarial images
+    are not stored) and adds ``x_adv`` and ``adv_codes`` to the returned dict."""
+    key = attack_key(key_model, attack, num_queries, topk, seed)
+    if recompute:
+        store.delete(ATTACK_KIND, key)
+    stored = None if return_examples else stored_attack_result(store, ATTACK_KIND, key)
+    if stored is not None:
+        return dict(stored, cached=True)
+    result = evaluate_attack(model, attack, x, y, context_from_codes(codes, seed), targets, topk, seed=seed,
+                             device=device, progress=progress, return_examples=return_examples)
+    examples = {k: result.pop(k) for k in ("x_adv", "adv_codes") if k in result}
+    store.save(ATTACK_KIND, key, result=result)
+    return dict(result, cached=False, **examples)
 
 
 def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: str = "default",
@@ -94,13 +142,6 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     model, _ = get_hash_model(hash_config, splits, store, device, progress)
     codes = model_codes(hash_config, model, splits, store, device)
     x, y = query_batch(splits, num_queries)
-    targets = None
-    if attack.targeted:
-        data_key = dict(hash_config["data"], dataset=hash_config["dataset"])
-        targets = target_labels_for(store, data_key, codes["query_labels"], codes["db_labels"])[: len(y)]
-    result = evaluate_attack(model, attack, x, y, context_from_codes(codes, hash_config["seed"]), targets, topk,
-                             seed=hash_config["seed"], device=device, progress=progress,
-                             return_examples=return_examples)
-    examples = {k: result.pop(k) for k in ("x_adv", "adv_codes") if k in result}
-    store.save(ATTACK_KIND, key, result=result)
-    return dict(result, cached=False, **examples)
+    targets = hash_targets(hash_config, store, codes)[: len(y)] if attack.targeted else None
+    return cached_attack_result(model, attack, hash_config, codes, x, y, num_queries, topk, hash_config["seed"],
+                                store, device, progress, targets=targets, return_examples=return_examples)

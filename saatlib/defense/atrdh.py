@@ -26,7 +26,7 @@ from saatlib.attack.prototype import PrototypeNet, prototype_loss
 from saatlib.hashing import binarize
 from saatlib.hashing.losses import similarity
 from saatlib.seeding import seeded
-from saatlib.training.common import Defense
+from saatlib.defense.common import Defense
 
 
 class ATRDHDefense(Defense):

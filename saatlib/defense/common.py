@@ -40,7 +40,7 @@ from tqdm.auto import tqdm
 from saatlib.attack.engine import LinfPGD
 from saatlib.data import data_loader
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
-from saatlib.training.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
 
 log = logging.getLogger(__name__)
 

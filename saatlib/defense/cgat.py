@@ -37,7 +37,7 @@ from __future__ import annotations
 import torch
 
 from saatlib.primitives import binarize, shares_label
-from saatlib.training.saat import CentreDefense
+from saatlib.defense.saat import CentreDefense
 
 
 def centre_codes(labels: torch.Tensor, codes: torch.Tensor, code_labels: torch.Tensor) -> torch.Tensor:
