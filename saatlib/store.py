@@ -97,8 +97,9 @@ class RunStore:
 
     @staticmethod
     def _corrupt(d: Path, err: BaseException) -> CorruptRunError:
+        first_line = (str(err).strip().splitlines() or [""])[0]
         return CorruptRunError(
-            f"run-store entry {d} is unreadable ({type(err).__name__}: {err}). "
+            f"run-store entry {d} is unreadable ({type(err).__name__}: {first_line}). "
             "Delete that folder, or ask again with recompute=True (CLI: --recompute) to rebuild it."
         )
 

@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 
 def run(*args, env=None):
@@ -58,3 +59,18 @@ def test_an_unexpected_error_is_not_hidden(monkeypatch):
     monkeypatch.setattr(cli._train, "run", broken)
     with pytest.raises(KeyError, match="a bug"):
         cli.main(["train", "--profile", "smoke"])
+
+
+def test_a_damaged_run_store_entry_is_one_line_saying_what_to_do(tmp_path, capsys):
+    """A truncated model file in the run store: one 'error:' line naming the folder and the fix, exit 2."""
+    from saatlib.cli import main
+    from saatlib.experiments import hashing_config
+    from saatlib.store import RunStore
+
+    config = hashing_config("fashion-mnist", "CSQ", 16, profile="smoke")
+    entry = RunStore(tmp_path).save("hash_model", config, state_dict={"w": torch.zeros(3)},
+                                    result={"history": [], "train_seconds": 0.0})
+    (entry / "model.pt").write_bytes(b"not a torch file")
+    code = main(["train", "--profile", "smoke", "--bits", "16", "--no-progress", "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and err[0].startswith("error: run-store entry") and "--recompute" in err[0]

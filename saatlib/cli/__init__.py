@@ -1,7 +1,6 @@
 """Command line: ``python -m saatlib <command> --help``.
 
-Commands are registered from one module each (``train`` here; later stages add
-theirs to :data:`COMMANDS`).
+Commands are registered from one module each (:data:`COMMANDS`).
 
 Under ``torchrun --nproc_per_node=N -m saatlib <command>`` the process group is
 started from torchrun's variables (:mod:`saatlib.distributed`), ``--device cuda``
@@ -23,6 +22,7 @@ from saatlib.cli import defend as _defend
 from saatlib.cli import reproduce as _reproduce
 from saatlib.cli import train as _train
 from saatlib.models.pretrained import PretrainedWeightsMissing
+from saatlib.store import CorruptRunError
 
 COMMANDS = {"train": _train, "attack": _attack, "defend": _defend, "reproduce": _reproduce}
 
@@ -60,8 +60,9 @@ def check_device(device: str) -> None:
         raise UsageError(f"--device {device}: Apple's MPS is not available here; use --device cpu")
 
 
-#: errors that mean bad input or missing files (one line, exit 2); anything else is a bug and shows its traceback
-EXPECTED_ERRORS = (ValueError, FileNotFoundError, PretrainedWeightsMissing)
+#: errors that mean bad input, missing files or a damaged run-store entry (one line that says what to do, exit 2);
+#: anything else is a bug and shows its traceback
+EXPECTED_ERRORS = (ValueError, FileNotFoundError, PretrainedWeightsMissing, CorruptRunError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,10 +28,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
-    config = hashing_config(args.dataset, args.hash_method, args.bits, args.profile, args.seed, args.data_dir)
-    r = run_attack(config, args.method, args.targeted, args.profile, args.eps, args.steps, args.rule,
-                   args.num_queries, args.topk, RunStore(args.runs_dir), args.device, not args.no_progress,
-                   args.recompute)
+    config = hashing_config(args.dataset, args.hash_method, args.bits, profile=args.profile, seed=args.seed,
+                            data_dir=args.data_dir)
+    r = run_attack(config, args.method, targeted=args.targeted, profile=args.profile, eps=args.eps,
+                   steps=args.steps, rule=args.rule, num_queries=args.num_queries, topk=args.topk,
+                   store=RunStore(args.runs_dir), device=args.device, progress=not args.no_progress,
+                   recompute=args.recompute)
     row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("attack", "targeted", "map_benign", "map_adversarial", "map_theory",
                                 "perceptibility", "seconds", "num_queries", "topk", "cached")}}

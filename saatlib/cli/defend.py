@@ -33,12 +33,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
-    config = hashing_config(args.dataset, args.hash_method, args.bits, args.profile, args.seed, args.data_dir)
+    config = hashing_config(args.dataset, args.hash_method, args.bits, profile=args.profile, seed=args.seed,
+                            data_dir=args.data_dir)
     overrides = {"lambda": args.lam, "mu": args.mu, "epochs": args.epochs}
     attacks = [a.strip() for a in args.attacks.split(",") if a.strip()] if args.attacks else None
-    r = evaluate_defense(config, args.method, args.profile, RunStore(args.runs_dir), args.device,
-                         not args.no_progress, args.recompute, args.num_queries, args.topk, attacks,
-                         check=not args.no_check, recompute_model=args.recompute, steps=args.steps, **overrides)
+    r = evaluate_defense(config, args.method, profile=args.profile, store=RunStore(args.runs_dir),
+                         device=args.device, progress=not args.no_progress, recompute=args.recompute,
+                         num_queries=args.num_queries, topk=args.topk, attacks=attacks, check=not args.no_check,
+                         recompute_model=args.recompute, steps=args.steps, **overrides)
     row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("defense", "map_benign", "map_under_attack", "train_seconds", "num_queries",
                                 "topk", "params", "check_attack", "status", "diversity")},

@@ -45,9 +45,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     result = reproduce(
-        args.dataset, args.bits, args.profile, args.out, args.data_dir, args.hash_method, args.seed,
-        args.random_init, args.paper_dataset, RunStore(args.runs_dir), args.device, not args.no_progress,
-        args.attack_steps, args.num_queries, args.topk, args.defenses, args.recompute,
+        args.dataset, args.bits, profile=args.profile, out_dir=args.out, data_dir=args.data_dir,
+        hash_method=args.hash_method, seed=args.seed, random_init=args.random_init,
+        paper_dataset=args.paper_dataset, store=RunStore(args.runs_dir), device=args.device,
+        progress=not args.no_progress, attack_steps=args.attack_steps, num_queries=args.num_queries,
+        topk=args.topk, defenses=args.defenses, recompute=args.recompute,
         backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         image_size=args.image_size, num_train=args.num_train,
     )

@@ -29,12 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     config = hashing_config(
-        args.dataset, args.method, args.bits, args.profile, args.seed, args.data_dir,
+        args.dataset, args.method, args.bits, profile=args.profile, seed=args.seed, data_dir=args.data_dir,
         backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
     )
     topk = args.topk if args.topk is not None else get_profile(args.profile)["eval"]["topk"]
-    record = train_and_evaluate(config, RunStore(args.runs_dir), args.device, not args.no_progress,
-                                args.recompute, args.random_init, topk)
+    record = train_and_evaluate(config, store=RunStore(args.runs_dir), device=args.device,
+                                progress=not args.no_progress, recompute=args.recompute,
+                                allow_random_init=args.random_init, topk=topk)
     row = {
         "dataset": args.dataset, "method": config["method"], "bits": args.bits, "profile": args.profile,
         "seed": args.seed, "topk": topk, "map": record["map"], "map_expected": record["map_expected"],
