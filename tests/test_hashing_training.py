@@ -39,6 +39,21 @@ def test_same_seed_same_codes_and_map(smoke_run, tmp_path):
     assert torch.equal(encode(m1, splits.query)[0], encode(m2, splits.query)[0])
 
 
+
+def test_different_seed_different_protocol_model_and_codes(smoke_run, tmp_path):
+    """The seed is live: another seed draws other queries, initialises and trains another model."""
+    store, cfg, record = smoke_run
+    other_cfg = hashing_config("fashion-mnist", "CSQ", 16, "smoke", seed=1)
+    other = train_and_evaluate(other_cfg, RunStore(tmp_path), progress=False, topk=100)
+    splits, other_splits = load_data(cfg), load_data(other_cfg)
+    assert not torch.equal(splits.query.labels, other_splits.query.labels)
+    m0, _ = get_hash_model(cfg, splits, store, progress=False)
+    m1, _ = get_hash_model(other_cfg, other_splits, RunStore(tmp_path), progress=False)
+    for (name, w0), (_, w1) in zip(m0.named_parameters(), m1.named_parameters()):
+        assert not torch.equal(w0, w1), name
+    assert not torch.equal(encode(m0, splits.query)[0], encode(m1, splits.query)[0])
+    assert other["map"] != record["map"]
+
 def test_encode_is_plus_minus_one_and_restores_mode(smoke_run):
     store, cfg, _ = smoke_run
     splits = load_data(cfg)
