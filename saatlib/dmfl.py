@@ -19,8 +19,13 @@ query has no similar, resp. no dissimilar, item):
   code" replaced, so it is *not* the released one): w+_j = |y AND Y_j| / |y| for
   items sharing a label; w-_j = (|y| + |Y_j|) / C for items sharing none.
 
-On single-label data both reduce to the class mean code minus the mean code of
-the other classes.
+- ``"equal"``: w+_j = 1 for items sharing a label, w-_j = 1 for items sharing
+  none, before normalisation: CgAT's centre code (Wang et al., WWW 2023; see
+  :func:`saatlib.defense.cgat.centre_codes`), the difference of the mean code of
+  the similar items and that of the dissimilar ones. Not a weighting of SAAT,
+  so not in :data:`WEIGHTINGS`.
+On single-label data all three reduce to the class mean code minus the mean
+code of the other classes.
 
 Ties are exact: the coefficients are computed in float64 and a coefficient
 whose magnitude is within the float64 rounding bound of the sum (see
@@ -35,9 +40,11 @@ from __future__ import annotations
 
 import torch
 
-from saatlib.hashing.encode import binarize
+from saatlib.primitives import binarize
 
+#: the DMFL weightings of SAAT (released and ablation); ``"equal"`` (CgAT's centre) is accepted besides
 WEIGHTINGS = ("cosine", "overlap")
+EQUAL_WEIGHTING = "equal"
 #: the released weighting (adv_attack.py::generate_mainstay_code at HEAD 3743e69)
 RELEASED_WEIGHTING = "cosine"
 
@@ -48,7 +55,7 @@ def dmfl_weights(labels: torch.Tensor, code_labels: torch.Tensor, weighting: str
 
     Args:
         labels: (B, C) in {0, 1}. code_labels: (N, C) in {0, 1}.
-        weighting: ``"cosine"`` (released) or ``"overlap"`` (see module docstring).
+        weighting: ``"cosine"`` (released), ``"overlap"`` or ``"equal"`` (see module docstring).
         dtype: floating type of the computation.
     Returns:
         (w_pos, w_neg), each (B, N), rows summing to 1 or all zero.
@@ -69,8 +76,10 @@ def dmfl_weights(labels: torch.Tensor, code_labels: torch.Tensor, weighting: str
         n_q = y.sum(1, keepdim=True)
         w_pos = shared / n_q.clamp(min=1)
         w_neg = (n_q + yy.sum(1)[None, :]) * (~positive) / y.shape[1]
+    elif weighting == EQUAL_WEIGHTING:
+        w_pos, w_neg = positive.to(dtype), (~positive).to(dtype)
     else:
-        raise ValueError(f"unknown weighting {weighting!r}; choose one of {WEIGHTINGS}")
+        raise ValueError(f"unknown weighting {weighting!r}; choose one of {(*WEIGHTINGS, EQUAL_WEIGHTING)}")
     w_pos = w_pos / w_pos.sum(1, keepdim=True).clamp(min=1e-12)
     w_neg = w_neg / w_neg.sum(1, keepdim=True).clamp(min=1e-12)
     return w_pos, w_neg

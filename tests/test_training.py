@@ -16,7 +16,7 @@ from saatlib.store import RunStore
 from saatlib.defense import centre_codes, defense_params
 from saatlib.experiments import DEFENSE_KIND, defense_config, evaluate_defense, get_defended_model
 from saatlib.defense.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-from saatlib.defense.common import multistep_factor
+from saatlib.schedules import lr_factor, multistep_factor
 
 # a 2-epoch defense of 3 steps per epoch, 2-step inner PGD
 TINY = dict(num_query=20, num_database=200, num_train=96)
@@ -119,9 +119,33 @@ def test_centres_on_single_label_data_equal_the_mainstay_codes():
     assert torch.equal(centre_codes(y, codes, labels), mainstay_codes(y, codes, labels, "cosine"))
 
 
+
+def test_cgat_centre_is_the_sign_of_mean_similar_minus_mean_dissimilar_code():
+    """CgAT's centre on multi-label data, by a loop over items. Exact ties (pos = neg) are left out:
+    the released float32 sum decides them by rounding noise (``exact_ties=False``)."""
+    g = torch.Generator().manual_seed(1)
+    codes = torch.randint(0, 2, (40, 10), generator=g).float() * 2 - 1
+    labels = (torch.rand(40, 4, generator=g) < 0.4).float()
+    queries = (torch.rand(6, 4, generator=g) < 0.4).float()
+    got = centre_codes(queries, codes, labels)
+    compared = 0
+    for q, y in enumerate(queries):
+        similar = [j for j in range(40) if any(y[c] and labels[j, c] for c in range(4))]
+        other = [j for j in range(40) if j not in similar]
+        for k in range(10):
+            pos = sum(codes[j, k].item() for j in similar) / max(len(similar), 1)
+            neg = sum(codes[j, k].item() for j in other) / max(len(other), 1)
+            if abs(pos - neg) > 1e-9:
+                assert got[q, k].item() == (1.0 if pos > neg else -1.0), (q, k)
+                compared += 1
+    assert compared > 50
+
 def test_lr_schedule_and_params():
     assert [multistep_factor(s, 8, [0.5, 0.75], 0.1) for s in (0, 3, 4, 5, 6, 7)] == pytest.approx(
         [1, 1, 0.1, 0.1, 0.01, 0.01])
+    # hash-model training: x0.1 after each third of the epochs, thirds rounded up (7 epochs: 3, 3, 1)
+    assert [lr_factor(e, 7, "thirds") for e in range(7)] == pytest.approx([1, 1, 1, 0.1, 0.1, 0.1, 0.01])
+    assert [lr_factor(e, 4, "cosine") for e in range(4)] == pytest.approx([1, 0.8535534, 0.5, 0.1464466])
     p = defense_params("SAAT", "paper", **{"lambda": 2.0, "mu": None})
     assert p["lambda"] == 2.0 and p["mu"] == 1e-4 and p["epochs"] == 20 and p["batch_size"] == 32
     assert defense_params("ATRDH", "paper")["epochs"] == 100 and defense_params("CgAT", "paper")["epochs"] == 30

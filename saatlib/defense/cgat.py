@@ -36,22 +36,21 @@ from __future__ import annotations
 
 import torch
 
-from saatlib.primitives import binarize, shares_label
-from saatlib.defense.saat import CentreDefense
+from saatlib.defense.centre import CentreDefense
+from saatlib.dmfl import EQUAL_WEIGHTING, mainstay_codes
 
 
 def centre_codes(labels: torch.Tensor, codes: torch.Tensor, code_labels: torch.Tensor) -> torch.Tensor:
     """CgAT centre codes (B, K) in {-1, 1} of label vectors ``labels`` (B, C); batched.
 
+    The DMFL direction with equal weights (:func:`saatlib.dmfl.mainstay_codes`,
+    ``weighting="equal"``), in float32 as the released code, 0 -> +1.
+
     Args:
-        codes: (N, K) signed training codes; code_labels: (N, C).
+        codes: (N, K) training codes (signed; relaxed rows with ``code_buffer="aliased"``);
+            code_labels: (N, C).
     """
-    similar = shares_label(labels, code_labels).float()  # (B, N)
-    dissimilar = 1 - similar
-    w_pos = similar / similar.sum(1, keepdim=True).clamp(min=1)
-    w_neg = dissimilar / dissimilar.sum(1, keepdim=True).clamp(min=1)
-    d = (w_pos - w_neg) @ codes.float().to(labels.device)
-    return binarize(d)
+    return mainstay_codes(labels, codes, code_labels, EQUAL_WEIGHTING, exact_ties=False)
 
 
 class CgATDefense(CentreDefense):

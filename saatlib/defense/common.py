@@ -41,6 +41,7 @@ from saatlib.attack.engine import LinfPGD
 from saatlib.data import data_loader
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
 from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from saatlib.schedules import multistep_factor
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +84,6 @@ class _TrainModeView(torch.nn.Module):
 
     def forward(self, x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
         return self._inner(x, alpha)
-
-
-def multistep_factor(step: int, total_steps: int, milestones, gamma: float) -> float:
-    """gamma ** (number of milestones, as fractions of ``total_steps``, reached by ``step``)."""
-    reached = sum(step >= int(m * total_steps) for m in milestones)
-    return gamma ** reached
 
 
 class Defense:

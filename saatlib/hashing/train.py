@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 from saatlib import distributed
 from saatlib.data import data_loader
 from saatlib.hashing.losses import build_loss
+from saatlib.schedules import lr_factor
 
 log = logging.getLogger(__name__)
 
@@ -21,18 +22,6 @@ def make_optimizer(params, optimizer: str, lr: float, weight_decay: float, momen
     if optimizer == "adam":
         return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     raise ValueError(f"unknown optimizer {optimizer!r}; choose 'sgd' or 'adam'")
-
-
-def lr_factor(epoch: int, epochs: int, schedule: str) -> float:
-    """Learning-rate multiplier at ``epoch``: 'thirds' = x0.1 every third of the
-    training (the released code), 'cosine', or 'none'."""
-    if schedule == "thirds":
-        return 0.1 ** (epoch // max(1, -(-epochs // 3)))
-    if schedule == "cosine":
-        return 0.5 * (1 + torch.cos(torch.tensor(torch.pi * epoch / epochs)).item())
-    if schedule == "none":
-        return 1.0
-    raise ValueError(f"unknown lr schedule {schedule!r}; choose 'thirds', 'cosine' or 'none'")
 
 
 def train_hashing(
