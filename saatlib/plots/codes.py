@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import seaborn as sns
 
 from saatlib.plots._common import IRRELEVANT, RELEVANT, new_figure, to_numpy
 
@@ -48,8 +49,6 @@ def bit_correlation(codes, title: str | None = "Correlation between bits", heigh
     Independent bits give a diagonal matrix; strongly correlated bits waste
     code length. Panel titles give the mean absolute off-diagonal correlation.
     """
-    import seaborn as sns
-
     panels = _code_panels(codes)
     n = len(panels)
     width = 7.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from saatlib.plots._common import IRRELEVANT, QUERY, RELEVANT, as_panels, new_figure, to_numpy
 from saatlib.plots.images import chars_per_line, label_text, line_height, show_image, wrap_caption
@@ -48,8 +49,6 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
     The legend sits under the axes (it never covers bars); with more than two
     bars per group their value labels are written upright, so they do not overlap.
     """
-    import pandas as pd
-
     df = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
     fig = new_figure(height)
     ax = fig.subplots()
