@@ -190,7 +190,7 @@ class Attack:
     def legacy_key_fields(self) -> dict:
         """Entries that make :meth:`key_config` equal the key runs were stored under before the
         parameters were explicit: a value replaces the field's entry (or adds one), :data:`OMIT`
-        leaves the field out. None for a new attack: its key is its config."""
+        leaves the field out. Empty for a new attack: its key is its config."""
         return {}
 
     def key_config(self) -> dict:

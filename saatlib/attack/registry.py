@@ -36,8 +36,8 @@ def attack_names(targeted: bool) -> tuple[str, ...]:
 
 
 def register_attack(name: str, cls: type[Attack], replace: bool = False) -> None:
-    """Make :func:`build_attack` (hence :func:`saatlib.experiments.attacks.run_attack` and the CLI
-    code paths that take a name) construct ``cls`` for ``name`` (case-insensitive).
+    """Make :func:`build_attack` (hence :func:`saatlib.experiments.attacks.run_attack` and
+    ``python -m saatlib attack --method``) construct ``cls`` for ``name`` (case-insensitive).
 
     ``cls`` is an :class:`~saatlib.attack.base.Attack` subclass with a ``Params`` dataclass. It
     gets the profile's budget for the fields it has: ``eps`` (the profile's attack eps for
