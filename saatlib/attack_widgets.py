@@ -173,7 +173,7 @@ def objective_ablation(run: HashRun, profile: str = "default", num_queries: int 
             for s in range(0, x.shape[0], batch_size):
                 xb, yb = x[s:s + batch_size].to(device), y[s:s + batch_size].to(device)
                 target = attack.reference_codes(yb, context)
-                xa = attack.engine.perturb(model, xb, lambda h, t=target: ablation_loss(h, t, variant), g)
+                xa = attack.engine().perturb(model, xb, lambda h, t=target: ablation_loss(h, t, variant), g)
                 with torch.no_grad():
                     margins.append((model(xa) * target).cpu())
                 advs.append(xa.cpu())

@@ -141,4 +141,4 @@ def test_saat_attack_with_rule(setup):
     context = AttackContext(codes, labels, codes, labels)
     attack = SAATAttack(steps=2, rule=make_rule("DI-FGSM"))
     x_adv = attack(model, x, torch.eye(4)[:3], context, torch.Generator().manual_seed(0))
-    assert (x_adv - x).abs().max() <= EPS + 1e-6 and attack.config()["rule_name"] == "DI-FGSM"
+    assert (x_adv - x).abs().max() <= EPS + 1e-6 and attack.config()["rule"]["name"] == "DI-FGSM"

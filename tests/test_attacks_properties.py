@@ -1,7 +1,7 @@
 """Properties every attack must have (tiny model, batch 4, a few steps).
 
 For SAAT (non-targeted, targeted, each update-rule variant), HAG, SDHA, P2P,
-DHTA and THA:
+DHTA, THA and the check attack (PGD with restarts):
 - ||x_adv - x||_inf <= eps and x_adv in [0, 1];
 - the model's parameter ``.grad`` are left as they were (tensors and None);
 - the model's train/eval mode is restored, from either starting mode, per submodule;
@@ -13,14 +13,18 @@ from __future__ import annotations
 import pytest
 import torch
 
+from saatlib.attack import engine as engine_module
+from saatlib.attack import restart_pgd
 from saatlib.attack.anchor import DHTAAttack, P2PAttack, target_code_loss
 from saatlib.attack.base import AttackContext
 from saatlib.attack.hag import HAGAttack, hag_loss
+from saatlib.attack.restart_pgd import RestartPGDAttack
 from saatlib.attack.saat import SAATAttack, mainstay_loss
 from saatlib.attack.sdha import SDHAAttack, sdha_loss
 from saatlib.attack.tha import THAAttack
 from saatlib.attack.variants import RULE_NAMES, saat_variant
 from saatlib.models import build_model
+from saatlib.primitives import eval_mode
 
 BITS, CLASSES, STEPS = 16, 5, 3
 
@@ -61,6 +65,7 @@ FACTORIES = {
     "P2P": lambda steps: P2PAttack(steps=steps),
     "DHTA": lambda steps: DHTAAttack(steps=steps),
     "THA": lambda steps: THAAttack(steps=steps, pnet_steps=3, pnet_batch_size=8),
+    "PGD-restarts": lambda steps: RestartPGDAttack(steps=steps, restarts=2),
 }
 
 
@@ -116,6 +121,12 @@ def test_mode_restored(name, training, setup):
         model.eval()
 
 
+def test_restart_pgd_uses_the_shared_eval_mode():
+    """The check attack and its engine switch modes with saatlib.primitives.eval_mode (every
+    submodule's mode restored: test_mode_restored[PGD-restarts-*])."""
+    assert restart_pgd.eval_mode is eval_mode and engine_module.eval_mode is eval_mode
+
+
 @pytest.mark.parametrize("name", FACTORIES)
 def test_same_seed_same_output(name, setup):
     _, a = _run(name, setup, seed=5)
@@ -153,7 +164,8 @@ def test_more_steps_lower_objective(name, setup):
 #: DI-FGSM draws its per-step transform after a random start of B images, so a
 #: query alone and the same query first in a batch see different random numbers
 #: after the first draw: not the same generator state, nothing to compare.
-BATCH_RANDOM_DRAWS = {"SAAT-VMI-FGSM", "SAAT-targeted-VMI-FGSM", "SAAT-DI-FGSM"}
+#: PGD-restarts draws a (B, C, H, W) random start per restart: the second one differs the same way.
+BATCH_RANDOM_DRAWS = {"SAAT-VMI-FGSM", "SAAT-targeted-VMI-FGSM", "SAAT-DI-FGSM", "PGD-restarts"}
 
 
 @pytest.fixture(scope="module")

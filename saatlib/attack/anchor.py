@@ -11,7 +11,7 @@ a ValueError is raised.
 
 The attack then minimises -mean(h_adv * anchor) with signed-gradient PGD:
 eps 0.032, step 1/255, 2000 iterations, no random start, the tanh-scale
-schedule (the released defaults).
+schedule (the released defaults; :class:`AnchorParams`).
 
 Anchors are drawn with a ``torch.Generator`` seeded with ``context.seed``,
 batched and independent of the batching: an anchor is a function of the seed
@@ -22,9 +22,12 @@ queries sharing a target label vector share its anchor.
 """
 from __future__ import annotations
 
+import dataclasses
+from typing import Sequence
+
 import torch
 
-from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.base import Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.primitives import binarize, check_budget, check_positive
 
@@ -76,53 +79,76 @@ def anchor_codes(target_labels: torch.Tensor, db_codes: torch.Tensor, db_labels:
     return binarize(total)
 
 
-class AnchorAttack(Attack):
-    """Targeted attack towards an anchor code built from n database codes.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class AnchorParams:
+    """Hyper-parameters of :class:`AnchorAttack` (P2P: n = 1, DHTA: n = 9).
 
     Args:
         n: database codes per anchor (1: P2P, 9: DHTA).
         eps: l_inf budget (released 0.032). step_size: (1/255). steps: (2000).
         random_start: start at a random point of the ball (released: no).
-        rule: engine update rule (default signed gradient).
+        rule: engine update rule (default: the signed gradient; None is the same).
+        schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
+    """
+
+    n: int = 9
+    eps: float = 0.032
+    step_size: float = 1 / 255
+    steps: int = 2000
+    random_start: bool = False
+    rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
+    schedule: Sequence[float] | None = SAAT_SCHEDULE
+
+    def __post_init__(self) -> None:
+        if isinstance(self.n, bool) or int(self.n) != self.n or self.n < 1:
+            raise ValueError(f"n (database codes per anchor) must be a positive integer, got {self.n!r}")
+        eps, steps = check_budget(self.eps, self.steps)
+        set_params(self, n=int(self.n), eps=eps, steps=steps, step_size=check_positive(self.step_size, "step_size"),
+                   random_start=bool(self.random_start), rule=rule_param(self.rule),
+                   schedule=schedule_param(self.schedule))
+
+
+class AnchorAttack(Attack):
+    """Targeted attack towards an anchor code built from n database codes (parameters: :class:`AnchorParams`).
+
     Called with the TARGET labels; uses ``context.db_codes``, ``context.db_labels``, ``context.seed``.
     """
 
+    Params = AnchorParams
     paper = "Bai et al., Targeted Attack for Deep Hashing based Retrieval, ECCV 2020"
     targeted = True
 
-    def __init__(self, n: int = 9, eps: float = 0.032, step_size: float = 1 / 255, steps: int = 2000,
-                 random_start: bool = False, rule: UpdateRule | None = None):
-        if isinstance(n, bool) or int(n) != n or n < 1:
-            raise ValueError(f"n (database codes per anchor) must be a positive integer, got {n!r}")
-        self.n = int(n)
-        self.eps, self.steps = check_budget(eps, steps)
-        self.step_size = check_positive(step_size, "step_size")
-        self.random_start = bool(random_start)
-        self.name = "P2P" if self.n == 1 else ("DHTA" if self.n == 9 else f"DHTA-n{self.n}")
-        self.rule = rule
-        self.engine = LinfPGD(self.eps, self.step_size, self.steps, self.random_start, SAAT_SCHEDULE, rule)
+    @property
+    def name(self) -> str:
+        n = self.params.n
+        return "P2P" if n == 1 else ("DHTA" if n == 9 else f"DHTA-n{n}")
+
+    def engine(self) -> LinfPGD:
+        """The PGD engine of these parameters (built at every call)."""
+        p = self.params
+        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
+
+    def legacy_key_fields(self) -> dict:
+        # keys before explicit parameters: the attack's name, "rule": null for PGD, no schedule
+        return dict(legacy_pgd_key(self.params), name=self.name)
 
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         return anchor_codes(labels, context.db_codes, context.db_labels, self.n, context.seed)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
         target = self.reference_codes(labels.to(x.device), context).to(x.device)
-        return self.engine.perturb(model, x, lambda h: target_code_loss(h, target), generator, record)
+        return self.engine().perturb(model, x, lambda h: target_code_loss(h, target), generator, record)
 
 
 class P2PAttack(AnchorAttack):
-    """P2P: the anchor is the code of one database item carrying the target label."""
+    """P2P: the anchor is the code of one database item carrying the target label (n = 1)."""
 
     paper = "P2P baseline of Bai et al., Targeted Attack for Deep Hashing based Retrieval, ECCV 2020"
 
-    def __init__(self, eps: float = 0.032, step_size: float = 1 / 255, steps: int = 2000,
-                 random_start: bool = False, rule: UpdateRule | None = None):
-        super().__init__(1, eps, step_size, steps, random_start, rule)
+    @classmethod
+    def default_params(cls) -> AnchorParams:
+        return AnchorParams(n=1)
 
 
 class DHTAAttack(AnchorAttack):
     """DHTA: the anchor is the sign of the sum of 9 database codes carrying the target label."""
-
-    def __init__(self, eps: float = 0.032, step_size: float = 1 / 255, steps: int = 2000,
-                 random_start: bool = False, rule: UpdateRule | None = None, n: int = 9):
-        super().__init__(n, eps, step_size, steps, random_start, rule)

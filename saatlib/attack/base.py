@@ -1,9 +1,13 @@
-"""What every attack shares: the context it may read and the call signature."""
+"""What every attack shares: the context it may read, the call signature, its parameters."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import torch
+
+from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 
 
 @dataclass
@@ -35,6 +39,74 @@ class AttackContext:
                              self.db_codes.to(device), self.db_labels.to(device), self.seed)
 
 
+def config_value(value: Any) -> Any:
+    """A parameter value in JSON-ready form: an object with ``config()`` (an update rule) as that
+    dict, a tuple (a schedule) as a list, anything else as it is."""
+    if hasattr(value, "config"):
+        return value.config()
+    if isinstance(value, tuple):
+        return [config_value(v) for v in value]
+    return value
+
+
+def schedule_param(schedule) -> tuple[float, ...] | None:
+    """A tanh-scale schedule as a tuple of floats, or None (a = 1 throughout) for None or empty."""
+    return tuple(float(a) for a in schedule) if schedule else None
+
+
+def rule_param(rule: UpdateRule | None) -> UpdateRule:
+    """An update rule (None: the plain signed gradient)."""
+    if rule is None:
+        return UpdateRule()
+    if not isinstance(rule, UpdateRule):
+        raise TypeError(f"rule must be an UpdateRule (see saatlib.attack.variants.make_rule), got {rule!r}")
+    return rule
+
+
+def set_params(params, **values) -> None:
+    """Set normalised values on a frozen parameter dataclass (from its ``__post_init__``)."""
+    for name, value in values.items():
+        object.__setattr__(params, name, value)
+
+
+#: returned for a field by :meth:`Attack.legacy_key_fields` to leave it out of the run-store key
+OMIT = object()
+
+
+def legacy_schedule_key(schedule) -> dict:
+    """The run-store key entry of a ``schedule`` parameter as keys had it before it was in the key:
+    left out at the SAAT schedule (the default every stored run used), else its list."""
+    return {"schedule": OMIT if schedule == SAAT_SCHEDULE else config_value(schedule)}
+
+
+def legacy_pgd_key(params, named_rule: bool = False) -> dict:
+    """Run-store key entries of an engine-based attack's ``rule`` and ``schedule`` as keys had them
+    before these were explicit parameters: ``schedule`` as in :func:`legacy_schedule_key`;
+    ``rule`` None for the plain signed gradient (the key held ``"rule": null``); with
+    ``named_rule`` (SAAT, whose key also holds ``rule_name``) a rule at its defaults is left out
+    (the key held no rule entry); any other rule as its config."""
+    out = legacy_schedule_key(params.schedule)
+    rule = params.rule
+    if type(rule) is UpdateRule:
+        out["rule"] = None
+    elif named_rule and rule.for_run(params.eps) == type(rule)().for_run(params.eps):
+        out["rule"] = OMIT
+    else:
+        out["rule"] = rule.config()
+    return out
+
+
+def _param_property(name: str) -> property:
+    def get(self):
+        return getattr(self.params, name)
+
+    def refuse(self, value):
+        raise AttributeError(f"{type(self).__name__}.{name} is a frozen parameter: use attack.replace({name}=...) "
+                             f"(a new attack) instead of assigning it")
+
+    return property(get, refuse, doc=f"``params.{name}`` (read-only)")
+
+
 class Attack:
     """Base class of hash-code attacks.
 
@@ -48,12 +120,57 @@ class Attack:
     negation (non-targeted) or with them (targeted).
     ``prepare(model, context)`` runs once before the first call (e.g. THA
     trains its PrototypeNet); it is a no-op by default.
+
+    Parameters: every hyper-parameter of an attack is a field of its frozen
+    dataclass ``Params`` (validated in the dataclass's ``__post_init__``), held
+    as ``attack.params`` and nothing else: ``Attack(params)`` or
+    ``Attack(**overrides)`` (fields replaced on :meth:`default_params`);
+    every field reads as a read-only attribute (``attack.eps``), and
+    :meth:`replace` makes a new attack with some fields changed. Anything the
+    attack computes from them (its PGD engine, its name) is built at call
+    time. :meth:`config` returns all of them, JSON-ready, and the run-store
+    key is :meth:`key_config`.
     """
 
     name = "attack"
     paper = ""
     targeted = False
-    eps: float = 8 / 255
+    #: the frozen dataclass of the attack's hyper-parameters (set by every subclass)
+    Params: ClassVar[type | None] = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        params = cls.__dict__.get("Params")
+        if params is None:
+            return
+        if not (dataclasses.is_dataclass(params) and params.__dataclass_params__.frozen):
+            raise TypeError(f"{cls.__name__}.Params must be a frozen dataclass, got {params!r}")
+        for f in dataclasses.fields(params):
+            if f.name not in cls.__dict__:
+                setattr(cls, f.name, _param_property(f.name))
+
+    def __init__(self, params=None, /, **overrides) -> None:
+        if self.Params is None:
+            raise TypeError(f"{type(self).__name__} defines no Params dataclass")
+        if params is None:
+            params = self.default_params()
+        elif not isinstance(params, self.Params):
+            raise TypeError(f"{type(self).__name__} takes a {self.Params.__name__} (or keyword parameters), "
+                            f"got {params!r}")
+        known = {f.name for f in dataclasses.fields(self.Params)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters: {sorted(known)}")
+        self.params = dataclasses.replace(params, **overrides) if overrides else params
+
+    @classmethod
+    def default_params(cls):
+        """The parameters of ``cls()`` (the dataclass's defaults unless the class says otherwise)."""
+        return cls.Params()
+
+    def replace(self, **changes) -> "Attack":
+        """A new attack of the same class with the fields ``changes`` replaced (validated again)."""
+        return type(self)(dataclasses.replace(self.params, **changes))
 
     def prepare(self, model, context: AttackContext) -> None:
         pass
@@ -65,9 +182,30 @@ class Attack:
         raise NotImplementedError
 
     def config(self) -> dict:
-        """Hyper-parameters that identify this attack in the run store."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, (int, float, str, bool, type(None)))}
+        """Every hyper-parameter, JSON-ready: one entry per field of ``Params``, an update rule as its
+        name and parameters (``{"name": "VMI-FGSM", "eps": None, "n": 5, "beta": 1.5, "decay": 1.0}``),
+        a schedule as a list."""
+        return {f.name: config_value(getattr(self.params, f.name)) for f in dataclasses.fields(self.params)}
+
+    def legacy_key_fields(self) -> dict:
+        """Entries that make :meth:`key_config` equal the key runs were stored under before the
+        parameters were explicit: a value replaces the field's entry (or adds one), :data:`OMIT`
+        leaves the field out. Empty for a new attack: its key is its config."""
+        return {}
+
+    def key_config(self) -> dict:
+        """The attack's part of the run-store key (:func:`saatlib.experiments.attacks.attack_key`):
+        :meth:`config` adjusted by :meth:`legacy_key_fields`. A field that entered the key later is
+        left out while it holds the value it implicitly had (as ``loss_pairs`` in
+        :func:`saatlib.experiments.hash_models.hashing_config`), so stored runs keep their keys,
+        and any other value of it makes a new key."""
+        cfg = self.config()
+        for name, value in self.legacy_key_fields().items():
+            if value is OMIT:
+                cfg.pop(name, None)
+            else:
+                cfg[name] = value
+        return cfg
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
-        return f"{type(self).__name__}({args})"
+        return f"{type(self).__name__}({self.params!r})"

@@ -9,6 +9,12 @@ relaxed codes, and the update rule (signed gradient, momentum, input diversity,
 ``.grad`` fields stay untouched; the model is put in eval mode for the attack
 and its mode is restored after. The loop holds no host-device synchronisation.
 
+An engine is cheap: attacks build one from their parameters at every call
+(never once in ``__init__``), so the parameters stay the single source of
+truth. An update rule is a frozen dataclass of its hyper-parameters; the
+per-run state (momentum, variance) lives in the fresh copy
+:meth:`UpdateRule.for_run` makes for each :meth:`LinfPGD.perturb`.
+
 Batch independence: objectives are batch means (SAAT's masked loss divides by
 the number of active bits of the whole batch), but the step is the sign of the
 gradient, and every update rule normalises per sample, so a positive factor
@@ -20,7 +26,8 @@ SGD, SDHA's Adam) are not scale invariant and scale their gradients instead
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import dataclasses
+from typing import Callable, ClassVar, Sequence
 
 import torch
 
@@ -50,13 +57,29 @@ def input_gradient(model, x: torch.Tensor, objective: Objective, alpha: float) -
     return grad
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class UpdateRule:
     """Signed-gradient descent (PGD, BIM): direction = sign(grad).
 
-    Subclasses override :meth:`reset`, :meth:`gradient` and :meth:`direction`.
+    A rule is a frozen dataclass: its fields are its hyper-parameters (none
+    here), ``name`` and ``random_start`` (whether the released generator of
+    the rule starts at a random point of the ball) are class constants.
+    Subclasses override :meth:`reset`, :meth:`gradient` and :meth:`direction`,
+    and keep any per-run state in a field declared with ``init=False,
+    compare=False`` (a fresh one in every :meth:`for_run` copy).
     """
 
-    name = "PGD"
+    name: ClassVar[str] = "PGD"
+    random_start: ClassVar[bool] = True
+
+    def config(self) -> dict:
+        """The rule's name and hyper-parameters, e.g. ``{"name": "VMI-FGSM", "eps": None, "n": 5, ...}``."""
+        params = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        return {"name": self.name, **params}
+
+    def for_run(self, eps: float) -> "UpdateRule":
+        """A copy with the same hyper-parameters and fresh state, for one run of an engine of budget ``eps``."""
+        return dataclasses.replace(self)
 
     def reset(self, x: torch.Tensor) -> None:
         """Called once before the loop with the clean batch."""
@@ -91,7 +114,7 @@ class LinfPGD:
             raise ValueError(f"steps must be a non-negative integer, got {steps}")
         self.eps, self.step_size, self.steps = float(eps), float(step_size), int(steps)
         self.random_start, self.schedule = random_start, schedule
-        self.rule = rule or UpdateRule()
+        self.rule = rule if rule is not None else UpdateRule()
 
     def project(self, x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """Onto the eps-ball around x, then into [0, 1]."""
@@ -106,20 +129,21 @@ class LinfPGD:
         """
         x = x.detach()
         losses = []
+        rule = self.rule.for_run(self.eps)
         with eval_mode(model):
             if self.random_start:
                 noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
                 x_adv = self.project(x + (2 * noise - 1) * self.eps, x)
             else:
                 x_adv = x.clone()
-            self.rule.reset(x)
+            rule.reset(x)
             for i in range(self.steps):
                 alpha = tanh_scale(i, self.steps, self.schedule)
                 if record:
                     with torch.no_grad():
                         losses.append(objective(model(x_adv, alpha)).detach())
-                grad = self.rule.gradient(model, x_adv, objective, alpha, self.step_size, generator)
-                x_adv = self.project(x_adv - self.step_size * self.rule.direction(grad), x).detach()
+                grad = rule.gradient(model, x_adv, objective, alpha, self.step_size, generator)
+                x_adv = self.project(x_adv - self.step_size * rule.direction(grad), x).detach()
         if record:
             return x_adv, (torch.stack(losses) if losses else torch.zeros(0, device=x.device))
         return x_adv

@@ -26,12 +26,13 @@ by hand), so the model's parameter ``.grad`` are never touched.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable, Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, tanh_scale
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, check_budget, check_positive, check_reference_batch,
                                 eval_mode, project_linf)
@@ -101,8 +102,9 @@ def hag_loss(h_adv: torch.Tensor, h: torch.Tensor, threshold: float = 0.5, beta:
     return (inner + 1).square().mean() + beta * adv.mean(dim=1).square().mean()
 
 
-class HAGAttack(Attack):
-    """HAG: SGD on the pixels against the query's own (relaxed) benign code.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class HAGParams:
+    """Hyper-parameters of :class:`HAGAttack`.
 
     Args:
         eps: l_inf budget (8/255). steps: iterations (released 2000).
@@ -113,28 +115,45 @@ class HAGAttack(Attack):
             a query's step scales with 1 / (its batch size); every query steps as
             in a batch of ``reference_batch`` (released ``attack.py``: 128), so
             its adversarial example does not depend on the other queries.
+    """
+
+    eps: float = 8 / 255
+    steps: int = 2000
+    lr: float = 100.0
+    momentum: float = 0.9
+    threshold: float = 0.5
+    beta: float = 1.0
+    schedule: Sequence[float] | None = SAAT_SCHEDULE
+    reference_batch: int = RELEASED_ATTACK_BATCH
+
+    def __post_init__(self) -> None:
+        eps, steps = check_budget(self.eps, self.steps)
+        if not 0 <= self.momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1), got {self.momentum!r}")
+        if not (math.isfinite(self.threshold) and self.threshold >= 0):
+            raise ValueError(f"threshold must be a finite number >= 0, got {self.threshold!r}")
+        if not (math.isfinite(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0, got {self.beta!r}")
+        set_params(self, eps=eps, steps=steps, reference_batch=check_reference_batch(self.reference_batch),
+                   lr=check_positive(self.lr, "lr"), momentum=float(self.momentum),
+                   threshold=float(self.threshold), beta=float(self.beta), schedule=schedule_param(self.schedule))
+
+
+class HAGAttack(Attack):
+    """HAG: SGD on the pixels against the query's own (relaxed) benign code (parameters: :class:`HAGParams`).
+
     Labels and context are not used (HAG is label-free); the call signature is
     the common one.
     """
 
+    Params = HAGParams
     name = "HAG"
     paper = "Yang et al., Adversarial Examples for Hamming Space Search, IEEE Trans. Cybernetics 2018"
     targeted = False
 
-    def __init__(self, eps: float = 8 / 255, steps: int = 2000, lr: float = 100.0, momentum: float = 0.9,
-                 threshold: float = 0.5, beta: float = 1.0, schedule: Sequence[float] | None = SAAT_SCHEDULE,
-                 reference_batch: int = RELEASED_ATTACK_BATCH):
-        self.eps, self.steps = check_budget(eps, steps)
-        self.reference_batch = check_reference_batch(reference_batch)
-        self.lr = check_positive(lr, "lr")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        if not (math.isfinite(threshold) and threshold >= 0):
-            raise ValueError(f"threshold must be a finite number >= 0, got {threshold!r}")
-        if not (math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-        self.momentum, self.threshold, self.beta = float(momentum), float(threshold), float(beta)
-        self.schedule = tuple(schedule) if schedule else None
+    def legacy_key_fields(self) -> dict:
+        # keys before explicit parameters held no schedule (the SAAT schedule)
+        return legacy_schedule_key(self.schedule)
 
     def benign_codes(self, model, x: torch.Tensor) -> torch.Tensor:
         """Relaxed benign codes model(x) at a = 1 (eval mode; no graph)."""
@@ -146,8 +165,9 @@ class HAGAttack(Attack):
 
     def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None,
                  record: bool = False):
+        p = self.params
         h = self.benign_codes(model, x)
         return optimise_in_ball(
             model, x, lambda x_adv, h_adv: self.loss(h_adv, h),
-            lambda params: torch.optim.SGD(params, lr=self.lr, momentum=self.momentum),
-            self.eps, self.steps, self.schedule, record, self.reference_batch)
+            lambda params: torch.optim.SGD(params, lr=p.lr, momentum=p.momentum),
+            p.eps, p.steps, p.schedule, record, p.reference_batch)

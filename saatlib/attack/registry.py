@@ -3,9 +3,12 @@
 Non-targeted (Table I, MAP): ``HAG``, ``SDHA``, ``SAAT``.
 Targeted (Table I, t-MAP): ``P2P``, ``DHTA``, ``THA``, ``SAAT`` (with ``targeted=True``).
 Update-rule variants of the mainstay attack: ``SAAT`` with ``rule`` one of
-``BIM``, ``DI-FGSM``, ``NI-FGSM``, ``SINI-FGSM``, ``VMI-FGSM``.
+``BIM``, ``DI-FGSM``, ``NI-FGSM``, ``SINI-FGSM``, ``VMI-FGSM`` (:data:`RULE_NAMES`).
+:func:`register_attack` adds an attack of one's own under a name.
 """
 from __future__ import annotations
+
+import dataclasses
 
 from saatlib.attack.anchor import DHTAAttack, P2PAttack
 from saatlib.attack.base import Attack
@@ -14,15 +17,17 @@ from saatlib.attack.restart_pgd import RestartPGDAttack
 from saatlib.attack.saat import SAATAttack
 from saatlib.attack.sdha import SDHAAttack
 from saatlib.attack.tha import THAAttack
-from saatlib.attack.variants import make_rule, rule_random_start
+from saatlib.attack.variants import RULE_NAMES, make_rule, rule_random_start
 from saatlib.profiles import defense_eval_settings, get_profile
+
+__all__ = ["NON_TARGETED", "RULE_NAMES", "TARGETED", "attack_names", "build_attack", "build_check_attack",
+           "register_attack"]
 
 NON_TARGETED = ("HAG", "SDHA", "SAAT")
 TARGETED = ("P2P", "DHTA", "THA", "SAAT")
-RULES = ("PGD", "BIM", "DI-FGSM", "NI-FGSM", "SINI-FGSM", "VMI-FGSM")
 
-_CLASSES = {"HAG": HAGAttack, "SDHA": SDHAAttack, "SAAT": SAATAttack, "P2P": P2PAttack, "DHTA": DHTAAttack,
-            "THA": THAAttack}
+_CLASSES: dict[str, type[Attack]] = {"HAG": HAGAttack, "SDHA": SDHAAttack, "SAAT": SAATAttack, "P2P": P2PAttack,
+                                     "DHTA": DHTAAttack, "THA": THAAttack}
 
 
 def attack_names(targeted: bool) -> tuple[str, ...]:
@@ -30,40 +35,68 @@ def attack_names(targeted: bool) -> tuple[str, ...]:
     return TARGETED if targeted else NON_TARGETED
 
 
+def register_attack(name: str, cls: type[Attack], replace: bool = False) -> None:
+    """Make :func:`build_attack` (hence :func:`saatlib.experiments.attacks.run_attack` and
+    ``python -m saatlib attack --method``) construct ``cls`` for ``name`` (case-insensitive).
+
+    ``cls`` is an :class:`~saatlib.attack.base.Attack` subclass with a ``Params`` dataclass. It
+    gets the profile's budget for the fields it has: ``eps`` (the profile's attack eps for
+    ``name``, else its default), ``steps`` (when the profile lists ``name``). It is targeted when
+    its ``targeted`` class attribute says so, unless ``targeted`` is one of its parameters. A
+    registered attack is not added to Table I (:data:`NON_TARGETED`, :data:`TARGETED`).
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Attack) and cls.Params is not None):
+        raise TypeError(f"register_attack needs an Attack subclass with a Params dataclass, got {cls!r}")
+    taken = {k.lower(): k for k in _CLASSES}.get(name.lower())
+    if taken is not None and _CLASSES[taken] is not cls and not replace:
+        raise ValueError(f"attack name {name!r} is taken by {_CLASSES[taken].__name__}; pass replace=True")
+    if taken is not None:
+        del _CLASSES[taken]
+    _CLASSES[name] = cls
+
+
 def build_attack(name: str, targeted: bool = False, profile: str = "default", eps: float | None = None,
                  steps: int | None = None, rule: str | None = None, **kwargs) -> Attack:
     """Instantiate attack ``name`` with the budget of ``profile``.
 
     ``eps`` and ``steps`` override the profile; ``rule`` (SAAT only) picks an
-    update-rule variant; other keyword arguments go to the attack's constructor.
+    update-rule variant; other keyword arguments are parameters of the attack
+    (fields of its ``Params``).
     """
     canon = {k.lower(): k for k in _CLASSES}
     key = canon.get(name.lower())
     if key is None:
         raise ValueError(f"unknown attack {name!r}; choose one of {sorted(_CLASSES)}")
-    if targeted and key not in TARGETED:
-        raise ValueError(f"{key} is not a targeted attack; targeted attacks: {TARGETED}")
-    if not targeted and key not in NON_TARGETED:
-        raise ValueError(f"{key} is a targeted attack: pass targeted=True (CLI --targeted)")
+    cls = _CLASSES[key]
+    fields = {f.name for f in dataclasses.fields(cls.Params)}
+    if "targeted" not in fields:
+        if targeted and not cls.targeted:
+            raise ValueError(f"{key} is not a targeted attack; targeted attacks: {TARGETED}")
+        if not targeted and cls.targeted:
+            raise ValueError(f"{key} is a targeted attack: pass targeted=True (CLI --targeted)")
     budget = get_profile(profile)["attack"]
-    steps_key = f"{key}-targeted" if key == "SAAT" and targeted else key
-    params = {"eps": budget["eps"].get(steps_key, budget["eps"]["default"]),
-              "steps": budget["steps"][steps_key]}
+    budget_key = f"{key}-targeted" if key == "SAAT" and targeted else key
+    params: dict = {}
+    if "eps" in fields:
+        params["eps"] = budget["eps"].get(budget_key, budget["eps"]["default"])
+    if "steps" in fields and budget_key in budget["steps"]:
+        params["steps"] = budget["steps"][budget_key]
     if key == "THA":
         params["pnet_steps"] = budget["pnet_steps"]
     if eps is not None:
         params["eps"] = eps
     if steps is not None:
         params["steps"] = steps
-    if key == "SAAT":
+    if "targeted" in fields:
         params["targeted"] = targeted
+    if key == "SAAT":
         if rule not in (None, "PGD"):
-            params["rule"] = make_rule(rule, eps=params["eps"])
+            params["rule"] = make_rule(rule)
             params["random_start"] = rule_random_start(params["rule"])
     elif rule not in (None, "PGD"):
         raise ValueError("update-rule variants apply to the SAAT attack only")
     params.update(kwargs)
-    return _CLASSES[key](**params)
+    return cls(**params)
 
 
 def build_check_attack(profile: str = "default", dataset: str | None = None, **overrides) -> RestartPGDAttack:

@@ -13,45 +13,70 @@ another objective from many starts.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
-from saatlib.primitives import binarize, eval_mode
+from saatlib.primitives import binarize, check_budget, check_positive, eval_mode
 
 
-class RestartPGDAttack(Attack):
-    """PGD with random restarts away from the query's own benign code (see the module docstring).
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class RestartPGDParams:
+    """Hyper-parameters of :class:`RestartPGDAttack`.
 
     Args:
-        eps: l_inf budget. step_size: per step. steps: iterations per restart.
+        eps: l_inf budget. steps: iterations per restart. step_size: per step.
         restarts: random starts R; per query the restart with the largest
             Hamming distance between its adversarial and benign codes is kept.
         schedule: tanh scale by tenths of the run (None: a = 1).
     """
 
+    eps: float = 8 / 255
+    steps: int = 200
+    step_size: float = 1 / 255
+    restarts: int = 3
+    schedule: Sequence[float] | None = SAAT_SCHEDULE
+
+    def __post_init__(self) -> None:
+        if isinstance(self.restarts, bool) or int(self.restarts) != self.restarts or self.restarts < 1:
+            raise ValueError(f"restarts must be a positive integer, got {self.restarts!r}")
+        eps, steps = check_budget(self.eps, self.steps)
+        set_params(self, eps=eps, steps=steps, step_size=check_positive(self.step_size, "step_size"),
+                   restarts=int(self.restarts), schedule=schedule_param(self.schedule))
+
+
+class RestartPGDAttack(Attack):
+    """PGD with random restarts away from the query's own benign code (see the module docstring;
+    parameters: :class:`RestartPGDParams`). The model is in eval mode
+    (:func:`saatlib.primitives.eval_mode`) throughout, every submodule's mode restored after."""
+
+    Params = RestartPGDParams
     name = "PGD-restarts"
     paper = "check attack of this library: l_inf PGD with random restarts on the benign-code objective"
     targeted = False
 
-    def __init__(self, eps: float = 8 / 255, steps: int = 200, step_size: float = 1 / 255, restarts: int = 3,
-                 schedule: Sequence[float] | None = SAAT_SCHEDULE):
-        if isinstance(restarts, bool) or int(restarts) != restarts or restarts < 1:
-            raise ValueError(f"restarts must be a positive integer, got {restarts!r}")
-        self.eps, self.steps, self.step_size, self.restarts = float(eps), int(steps), float(step_size), int(restarts)
-        self.schedule = tuple(schedule) if schedule else None
-        self.engine = LinfPGD(eps, step_size, steps, random_start=True, schedule=self.schedule)
+    def engine(self) -> LinfPGD:
+        """The PGD engine of one restart (random start; built at every call)."""
+        p = self.params
+        return LinfPGD(p.eps, p.step_size, p.steps, random_start=True, schedule=p.schedule)
+
+    def legacy_key_fields(self) -> dict:
+        # keys before explicit parameters held no schedule (the SAAT schedule)
+        return legacy_schedule_key(self.schedule)
 
     def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None):
-        with torch.no_grad(), eval_mode(model):
-            benign = binarize(model(x.detach()))
-        best, best_dist = x.detach().clone(), torch.full((x.shape[0],), -1.0, device=x.device)
-        for _ in range(self.restarts):
-            x_adv = self.engine.perturb(model, x, lambda h: (h * benign).mean(), generator)
-            with torch.no_grad(), eval_mode(model):
-                dist = (binarize(model(x_adv)) != benign).sum(1).to(best_dist.dtype)
-            better = dist > best_dist
-            best[better], best_dist = x_adv[better], torch.where(better, dist, best_dist)
+        engine = self.engine()
+        with eval_mode(model):
+            with torch.no_grad():
+                benign = binarize(model(x.detach()))
+            best, best_dist = x.detach().clone(), torch.full((x.shape[0],), -1.0, device=x.device)
+            for _ in range(self.restarts):
+                x_adv = engine.perturb(model, x, lambda h: (h * benign).mean(), generator)
+                with torch.no_grad():
+                    dist = (binarize(model(x_adv)) != benign).sum(1).to(best_dist.dtype)
+                better = dist > best_dist
+                best[better], best_dist = x_adv[better], torch.where(better, dist, best_dist)
         return best

@@ -7,11 +7,16 @@ Targeted: b* from the target labels; w = [s < 0.5], L = -sum(w (s + 2) s) / sum(
 """
 from __future__ import annotations
 
+import dataclasses
+from typing import Sequence
+
 import torch
 
-from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.base import (Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param,
+                                 set_params)
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
-from saatlib.dmfl import RELEASED_WEIGHTING, mainstay_codes
+from saatlib.dmfl import RELEASED_WEIGHTING, WEIGHTINGS, mainstay_codes
+from saatlib.primitives import check_budget, check_positive
 
 
 def mainstay_loss(h: torch.Tensor, target: torch.Tensor, targeted: bool) -> torch.Tensor:
@@ -23,35 +28,67 @@ def mainstay_loss(h: torch.Tensor, target: torch.Tensor, targeted: bool) -> torc
     return -value if targeted else value
 
 
-class SAATAttack(Attack):
-    """Mainstay-code attack of SAAT, non-targeted or targeted.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SAATParams:
+    """Hyper-parameters of :class:`SAATAttack`.
 
     Args:
-        eps: l_inf budget (paper 8/255). step_size: paper 1/255. steps: paper 100.
+        eps: l_inf budget in pixels of [0, 1] (paper 8/255). step_size: paper 1/255. steps: paper 100.
         targeted: use target labels instead of the query's labels.
-        rule: engine update rule (default signed gradient; see
-            :mod:`saatlib.attack.variants` for BIM, DI-, NI-, SINI-, VMI-FGSM).
+        rule: engine update rule (default: the signed gradient, PGD; see
+            :mod:`saatlib.attack.variants` for BIM, DI-, NI-, SINI-, VMI-FGSM; None is PGD).
         random_start: uniform start in the eps-ball (the released code: yes).
+        schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
         weighting: DMFL weighting, ``"cosine"`` (released, default) or ``"overlap"`` (ablation; see
             :mod:`saatlib.dmfl`).
         exact_ties: exact DMFL ties (+1), or the sign of float32 noise as the released code.
     """
 
+    eps: float = 8 / 255
+    step_size: float = 1 / 255
+    steps: int = 100
+    targeted: bool = False
+    rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
+    random_start: bool = True
+    schedule: Sequence[float] | None = SAAT_SCHEDULE
+    weighting: str = RELEASED_WEIGHTING
+    exact_ties: bool = True
+
+    def __post_init__(self) -> None:
+        eps, steps = check_budget(self.eps, self.steps)
+        if self.weighting not in WEIGHTINGS:
+            raise ValueError(f"unknown weighting {self.weighting!r}; choose one of {WEIGHTINGS}")
+        set_params(self, eps=eps, steps=steps, step_size=check_positive(self.step_size, "step_size"),
+                   targeted=bool(self.targeted), rule=rule_param(self.rule), random_start=bool(self.random_start),
+                   schedule=schedule_param(self.schedule), exact_ties=bool(self.exact_ties))
+
+
+class SAATAttack(Attack):
+    """Mainstay-code attack of SAAT, non-targeted or targeted (parameters: :class:`SAATParams`).
+
+    ``SAATAttack(steps=10, targeted=True)`` or ``SAATAttack(SAATParams(...))``.
+    """
+
+    Params = SAATParams
     paper = "Yuan et al., Semantic-Aware Adversarial Training for Reliable Deep Hashing Retrieval, IEEE TIFS 2023"
 
-    def __init__(self, eps: float = 8 / 255, step_size: float = 1 / 255, steps: int = 100, targeted: bool = False,
-                 rule: UpdateRule | None = None, random_start: bool = True, weighting: str = RELEASED_WEIGHTING,
-                 exact_ties: bool = True):
-        self.eps, self.step_size, self.steps, self.targeted = eps, step_size, steps, targeted
-        self.random_start, self.weighting, self.exact_ties = random_start, weighting, bool(exact_ties)
-        self.rule = rule
-        self.rule_name = rule.name if rule is not None else "PGD"
-        self.name = "SAAT" + ("-targeted" if targeted else "") + ("" if rule is None else f"-{rule.name}")
-        self.engine = LinfPGD(eps, step_size, steps, random_start, SAAT_SCHEDULE, rule)
+    @property
+    def name(self) -> str:
+        rule = self.params.rule.name
+        return "SAAT" + ("-targeted" if self.params.targeted else "") + ("" if rule == "PGD" else f"-{rule}")
+
+    def engine(self) -> LinfPGD:
+        """The PGD engine of these parameters (built at every call)."""
+        p = self.params
+        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
+
+    def legacy_key_fields(self) -> dict:
+        # keys before explicit parameters: the attack's name and rule name, no schedule, no rule parameters
+        return dict(legacy_pgd_key(self.params, named_rule=True), name=self.name, rule_name=self.params.rule.name)
 
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         return mainstay_codes(labels, context.train_codes, context.train_labels, self.weighting, self.exact_ties)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None) -> torch.Tensor:
         target = self.reference_codes(labels.to(x.device), context)
-        return self.engine.perturb(model, x, lambda h: mainstay_loss(h, target, self.targeted), generator)
+        return self.engine().perturb(model, x, lambda h: mainstay_loss(h, target, self.targeted), generator)

@@ -27,13 +27,14 @@ and the autograd graph is (B, K).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 
-from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE
 from saatlib.attack.hag import optimise_in_ball
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, binarize, check_budget, check_positive, check_reference_batch,
@@ -97,8 +98,9 @@ def sdha_loss(x_adv: torch.Tensor, x: torch.Tensor, h_adv: torch.Tensor, relevan
     return F.mse_loss(x_adv, x) + (weight / k) * sdha_surrogate(h_adv, relevant, codes, fallback, sigma, z)
 
 
-class SDHAAttack(Attack):
-    """SDHA: Adam on the pixels, away from the relevant training codes.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class SDHAParams:
+    """Hyper-parameters of :class:`SDHAAttack`.
 
     Args:
         eps: l_inf budget (8/255). steps: iterations (released 1500).
@@ -109,25 +111,40 @@ class SDHAAttack(Attack):
         reference_batch: the loss is a batch mean; the gradient is scaled so that
             every query steps as in a released batch of 128 (Adam is nearly scale
             invariant, but its epsilon is not), independent of its batch-mates.
+    """
+
+    eps: float = 8 / 255
+    steps: int = 1500
+    lr: float = 0.01
+    weight: float = 25.0
+    sigma: float = 5.0
+    z: float = 0.5
+    schedule: Sequence[float] | None = SAAT_SCHEDULE
+    reference_batch: int = RELEASED_ATTACK_BATCH
+
+    def __post_init__(self) -> None:
+        eps, steps = check_budget(self.eps, self.steps)
+        if not (isinstance(self.z, (int, float)) and math.isfinite(self.z)):
+            raise ValueError(f"z must be a finite number, got {self.z!r}")
+        set_params(self, eps=eps, steps=steps, reference_batch=check_reference_batch(self.reference_batch),
+                   lr=check_positive(self.lr, "lr"), weight=check_positive(self.weight, "weight"),
+                   sigma=check_positive(self.sigma, "sigma"), z=float(self.z), schedule=schedule_param(self.schedule))
+
+
+class SDHAAttack(Attack):
+    """SDHA: Adam on the pixels, away from the relevant training codes (parameters: :class:`SDHAParams`).
+
     Uses ``context.train_codes`` and ``context.train_labels``.
     """
 
+    Params = SDHAParams
     name = "SDHA"
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
     targeted = False
 
-    def __init__(self, eps: float = 8 / 255, steps: int = 1500, lr: float = 0.01, weight: float = 25.0,
-                 sigma: float = 5.0, z: float = 0.5, schedule: Sequence[float] | None = SAAT_SCHEDULE,
-                 reference_batch: int = RELEASED_ATTACK_BATCH):
-        self.eps, self.steps = check_budget(eps, steps)
-        self.reference_batch = check_reference_batch(reference_batch)
-        self.lr = check_positive(lr, "lr")
-        self.weight = check_positive(weight, "weight")
-        self.sigma = check_positive(sigma, "sigma")
-        if not (isinstance(z, (int, float)) and math.isfinite(z)):
-            raise ValueError(f"z must be a finite number, got {z!r}")
-        self.z = float(z)
-        self.schedule = tuple(schedule) if schedule else None
+    def legacy_key_fields(self) -> dict:
+        # keys before explicit parameters held no schedule (the SAAT schedule)
+        return legacy_schedule_key(self.schedule)
 
     def targets(self, model, x, labels, context: AttackContext):
         """(relevance (B, N) as 0/1 float, training codes (N, K), fallback benign codes (B, K))."""
@@ -137,10 +154,11 @@ class SDHAAttack(Attack):
         return rel, binarize(context.train_codes.to(x.device).float()), fallback
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
+        p = self.params
         x = x.detach()
         rel, codes, fallback = self.targets(model, x, labels, context)
         return optimise_in_ball(
             model, x,
-            lambda x_adv, h_adv: sdha_loss(x_adv, x, h_adv, rel, codes, fallback, self.weight, self.sigma, self.z),
-            lambda params: torch.optim.Adam(params, lr=self.lr, betas=(0.9, 0.999)),
-            self.eps, self.steps, self.schedule, record, self.reference_batch)
+            lambda x_adv, h_adv: sdha_loss(x_adv, x, h_adv, rel, codes, fallback, p.weight, p.sigma, p.z),
+            lambda params: torch.optim.Adam(params, lr=p.lr, betas=(0.9, 0.999)),
+            p.eps, p.steps, p.schedule, record, p.reference_batch)

@@ -6,14 +6,17 @@ unique database label vectors, ``context.seed``) and caches it on the attack;
 the prototype code of a target label, sign(pnet(y_t)), is both the attack's
 target and its ``reference_codes`` ("theory" t-MAP). The attack is then the
 DHTA loop: minimise -mean(h_adv * prototype) with signed-gradient PGD, eps 8/255,
-step 1/255, 100 iterations, no random start, the tanh-scale schedule.
+step 1/255, 100 iterations, no random start, the tanh-scale schedule (:class:`THAParams`).
 """
 from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
 
 import torch
 
 from saatlib.attack.anchor import target_code_loss
-from saatlib.attack.base import Attack, AttackContext
+from saatlib.attack.base import Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.attack.prototype import PrototypeNet, prototype_codes, train_prototype_net
 from saatlib.primitives import check_budget, check_positive
@@ -24,38 +27,64 @@ def _fingerprint(t: torch.Tensor) -> tuple:
     return (t.data_ptr(), tuple(t.shape), t.dtype, str(t.device), t._version)
 
 
-class THAAttack(Attack):
-    """Prototype-code targeted attack.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class THAParams:
+    """Hyper-parameters of :class:`THAAttack`.
 
     Args:
         eps: l_inf budget (8/255). step_size: (1/255). steps: (100).
-        random_start: (released: no). rule: engine update rule (default signed gradient).
+        random_start: (released: no). rule: engine update rule (default: the signed gradient).
+        schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
         pnet_steps: PrototypeNet training steps (released 100 x 300 = 30000).
         pnet_batch_size: label vectors per PrototypeNet step (32).
         pnet_lr: Adam learning rate of the PrototypeNet (1e-4; betas (0.5, 0.999)).
     """
 
+    eps: float = 8 / 255
+    step_size: float = 1 / 255
+    steps: int = 100
+    random_start: bool = False
+    rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
+    schedule: Sequence[float] | None = SAAT_SCHEDULE
+    pnet_steps: int = 30000
+    pnet_batch_size: int = 32
+    pnet_lr: float = 1e-4
+
+    def __post_init__(self) -> None:
+        eps, steps = check_budget(self.eps, self.steps)
+        if isinstance(self.pnet_steps, bool) or int(self.pnet_steps) != self.pnet_steps or self.pnet_steps < 0:
+            raise ValueError(f"pnet_steps must be a non-negative integer, got {self.pnet_steps!r}")
+        batch = self.pnet_batch_size
+        if isinstance(batch, bool) or int(batch) != batch or batch < 1:
+            raise ValueError(f"pnet_batch_size must be a positive integer, got {batch!r}")
+        set_params(self, eps=eps, steps=steps, step_size=check_positive(self.step_size, "step_size"),
+                   random_start=bool(self.random_start), rule=rule_param(self.rule),
+                   schedule=schedule_param(self.schedule), pnet_steps=int(self.pnet_steps),
+                   pnet_batch_size=int(batch), pnet_lr=check_positive(self.pnet_lr, "pnet_lr"))
+
+
+class THAAttack(Attack):
+    """Prototype-code targeted attack (parameters: :class:`THAParams`)."""
+
+    Params = THAParams
     name = "THA"
     paper = "Wang et al., Targeted Attack and Defense for Deep Hashing, SIGIR 2021"
     targeted = True
 
-    def __init__(self, eps: float = 8 / 255, step_size: float = 1 / 255, steps: int = 100,
-                 random_start: bool = False, rule: UpdateRule | None = None, pnet_steps: int = 30000,
-                 pnet_batch_size: int = 32, pnet_lr: float = 1e-4):
-        self.eps, self.steps = check_budget(eps, steps)
-        self.step_size = check_positive(step_size, "step_size")
-        self.random_start = bool(random_start)
-        if isinstance(pnet_steps, bool) or int(pnet_steps) != pnet_steps or pnet_steps < 0:
-            raise ValueError(f"pnet_steps must be a non-negative integer, got {pnet_steps!r}")
-        self.pnet_steps = int(pnet_steps)
-        if isinstance(pnet_batch_size, bool) or int(pnet_batch_size) != pnet_batch_size or pnet_batch_size < 1:
-            raise ValueError(f"pnet_batch_size must be a positive integer, got {pnet_batch_size!r}")
-        self.pnet_batch_size = int(pnet_batch_size)
-        self.pnet_lr = check_positive(pnet_lr, "pnet_lr")
-        self.rule = rule
-        self.engine = LinfPGD(self.eps, self.step_size, self.steps, self.random_start, SAAT_SCHEDULE, rule)
+    def __init__(self, params: THAParams | None = None, /, **overrides) -> None:
+        super().__init__(params, **overrides)
         self._pnet: PrototypeNet | None = None
         self._pnet_key: tuple | None = None
+
+    def engine(self) -> LinfPGD:
+        """The PGD engine of these parameters (built at every call)."""
+        p = self.params
+        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
+
+    def legacy_key_fields(self) -> dict:
+        # keys before explicit parameters: "rule": null for PGD, no schedule, and the (then empty)
+        # PrototypeNet cache slots, which the old config() picked up as None
+        return dict(legacy_pgd_key(self.params), _pnet=None, _pnet_key=None)
 
     @property
     def pnet(self) -> PrototypeNet | None:
@@ -83,4 +112,4 @@ class THAAttack(Attack):
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
         target = self.reference_codes(labels.to(x.device), context).to(x.device)
-        return self.engine.perturb(model, x, lambda h: target_code_loss(h, target), generator, record)
+        return self.engine().perturb(model, x, lambda h: target_code_loss(h, target), generator, record)

@@ -33,12 +33,15 @@ start the released generator uses.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 
 from saatlib.attack.engine import Objective, UpdateRule, input_gradient
+from saatlib.attack.saat import SAATAttack
 
 RULE_NAMES = ("PGD", "BIM", "DI-FGSM", "NI-FGSM", "SINI-FGSM", "VMI-FGSM")
 
@@ -61,35 +64,38 @@ def normalise_mean_abs(grad: torch.Tensor) -> torch.Tensor:
     return grad / grad.abs().mean(dim=dims, keepdim=True).clamp(min=1e-12)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class BIM(UpdateRule):
     """Basic iterative method: signed gradient, no momentum, no random start."""
 
-    name = "BIM"
-    random_start = False
+    name: ClassVar[str] = "BIM"
+    random_start: ClassVar[bool] = False
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class _MomentumRule(UpdateRule):
-    """Shared state of the momentum rules: g <- decay * g + grad / mean|grad|."""
+    """Shared state of the momentum rules: g <- decay * g + grad / mean|grad|.
 
-    random_start = False
+    Subclasses declare a ``decay`` field. The momentum (and VMI-FGSM's
+    variance) is per-run state, kept in ``state`` of the copy the engine runs.
+    """
 
-    def __init__(self, decay: float = 1.0):
-        self.decay = _check_decay(decay)
-        self.momentum: torch.Tensor | None = None
+    random_start: ClassVar[bool] = False
+    state: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "decay", _check_decay(self.decay))
 
     def reset(self, x: torch.Tensor) -> None:
-        self.momentum = torch.zeros_like(x)
+        self.state.clear()
+        self.state["momentum"] = torch.zeros_like(x)
 
     def _accumulate(self, grad: torch.Tensor) -> torch.Tensor:
-        if self.momentum is None:
-            self.momentum = torch.zeros_like(grad)
-        self.momentum = self.decay * self.momentum + normalise_mean_abs(grad)
-        return self.momentum
-
-    def __repr__(self) -> str:
-        shown = {k: v for k, v in vars(self).items() if isinstance(v, (int, float, str, bool))}
-        args = ", ".join(f"{k}={v!r}" for k, v in shown.items())
-        return f"{type(self).__name__}({args})"
+        momentum = self.state.get("momentum")
+        if momentum is None:
+            momentum = torch.zeros_like(grad)
+        self.state["momentum"] = self.decay * momentum + normalise_mean_abs(grad)
+        return self.state["momentum"]
 
 
 def diverse_input(x: torch.Tensor, size: torch.Tensor, top: torch.Tensor, left: torch.Tensor) -> torch.Tensor:
@@ -113,6 +119,7 @@ def diverse_input(x: torch.Tensor, size: torch.Tensor, top: torch.Tensor, left: 
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class DIFGSM(_MomentumRule):
     """Input diversity: with probability ``p`` the gradient is taken through a
     random resize (side drawn in [resize_rate * S, S)) and random zero padding
@@ -124,16 +131,21 @@ class DIFGSM(_MomentumRule):
         decay: momentum factor (released default 0.0).
     """
 
-    name = "DI-FGSM"
-    random_start = True
+    name: ClassVar[str] = "DI-FGSM"
+    random_start: ClassVar[bool] = True
+    p: float = 0.5
+    resize_rate: float = 0.9
+    decay: float = 0.0
 
-    def __init__(self, p: float = 0.5, resize_rate: float = 0.9, decay: float = 0.0):
-        super().__init__(decay)
-        if not 0 <= p <= 1:
-            raise ValueError(f"p (diversity probability) must be in [0, 1], got {p!r}")
-        if not 0 < resize_rate < 1:
-            raise ValueError(f"resize_rate must be in (0, 1) (the input is shrunk then padded), got {resize_rate!r}")
-        self.p, self.resize_rate = float(p), float(resize_rate)
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not 0 <= self.p <= 1:
+            raise ValueError(f"p (diversity probability) must be in [0, 1], got {self.p!r}")
+        if not 0 < self.resize_rate < 1:
+            raise ValueError("resize_rate must be in (0, 1) (the input is shrunk then padded), "
+                             f"got {self.resize_rate!r}")
+        object.__setattr__(self, "p", float(self.p))
+        object.__setattr__(self, "resize_rate", float(self.resize_rate))
 
     def transform(self, x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         side = x.shape[-1]
@@ -158,6 +170,7 @@ class DIFGSM(_MomentumRule):
         return self._accumulate(grad)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class NIFGSM(_MomentumRule):
     """Nesterov look-ahead: gradient at x - decay * step_size * g, then momentum.
 
@@ -165,12 +178,14 @@ class NIFGSM(_MomentumRule):
         decay: momentum factor (released 1.0).
     """
 
-    name = "NI-FGSM"
+    name: ClassVar[str] = "NI-FGSM"
+    decay: float = 1.0
 
     def lookahead(self, x_adv: torch.Tensor, step_size: float) -> torch.Tensor:
-        if self.momentum is None:
+        momentum = self.state.get("momentum")
+        if momentum is None:
             return x_adv
-        return x_adv - self.decay * step_size * self.momentum
+        return x_adv - self.decay * step_size * momentum
 
     def gradient(self, model, x_adv, objective: Objective, alpha: float, step_size: float,
                  generator: torch.Generator | None) -> torch.Tensor:
@@ -178,6 +193,7 @@ class NIFGSM(_MomentumRule):
         return self._accumulate(grad)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class SINIFGSM(NIFGSM):
     """NI-FGSM with scale invariance: the gradient is averaged over ``m``
     scaled copies of the look-ahead point.
@@ -193,14 +209,16 @@ class SINIFGSM(NIFGSM):
             factor 1 / 2^i included).
     """
 
-    name = "SINI-FGSM"
+    name: ClassVar[str] = "SINI-FGSM"
+    m: int = 5
+    decay: float = 1.0
+    scaling: str = "released"
 
-    def __init__(self, m: int = 5, decay: float = 1.0, scaling: str = "released"):
-        super().__init__(decay)
-        self.m = _check_count(m, "m (number of scaled copies)")
-        if scaling not in ("released", "paper"):
-            raise ValueError(f"scaling must be 'released' or 'paper', got {scaling!r}")
-        self.scaling = scaling
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "m", _check_count(self.m, "m (number of scaled copies)"))
+        if self.scaling not in ("released", "paper"):
+            raise ValueError(f"scaling must be 'released' or 'paper', got {self.scaling!r}")
 
     def divisors(self) -> list[float]:
         if self.scaling == "paper":
@@ -219,51 +237,67 @@ class SINIFGSM(NIFGSM):
         return self._accumulate(total / self.m)
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class VMIFGSM(_MomentumRule):
     """Variance tuning: momentum over (grad + v) / mean|grad + v|, where v is
     the previous step's mean neighbour gradient minus its gradient; the ``n``
     neighbours are x + U(-beta * eps, beta * eps) (not clipped, as released).
 
     Args:
-        eps: the attack's l_inf budget (sets the neighbourhood radius).
+        eps: base of the neighbourhood radius; None (default): the l_inf budget
+            of the engine that runs the rule (the attack's eps), bound by
+            :meth:`for_run`, so the radius follows the attack's budget.
         n: neighbours per step (released 5). beta: radius factor (released 1.5).
         decay: momentum factor (released 1.0).
     """
 
-    name = "VMI-FGSM"
+    name: ClassVar[str] = "VMI-FGSM"
+    eps: float | None = None
+    n: int = 5
+    beta: float = 1.5
+    decay: float = 1.0
 
-    def __init__(self, eps: float = 8 / 255, n: int = 5, beta: float = 1.5, decay: float = 1.0):
-        super().__init__(decay)
-        if not (math.isfinite(eps) and eps >= 0):
-            raise ValueError(f"eps must be a finite number >= 0, got {eps!r}")
-        if not (math.isfinite(beta) and beta >= 0):
-            raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
-        self.eps, self.n, self.beta = float(eps), _check_count(n, "n (number of neighbours)"), float(beta)
-        self.variance: torch.Tensor | None = None
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.eps is not None:
+            if not (isinstance(self.eps, (int, float)) and math.isfinite(self.eps) and self.eps >= 0):
+                raise ValueError(f"eps must be a finite number >= 0 or None (the attack's eps), got {self.eps!r}")
+            object.__setattr__(self, "eps", float(self.eps))
+        if not (isinstance(self.beta, (int, float)) and math.isfinite(self.beta) and self.beta >= 0):
+            raise ValueError(f"beta must be a finite number >= 0, got {self.beta!r}")
+        object.__setattr__(self, "beta", float(self.beta))
+        object.__setattr__(self, "n", _check_count(self.n, "n (number of neighbours)"))
+
+    def for_run(self, eps: float) -> "VMIFGSM":
+        return dataclasses.replace(self, eps=self.eps if self.eps is not None else eps)
 
     def reset(self, x: torch.Tensor) -> None:
         super().reset(x)
-        self.variance = torch.zeros_like(x)
+        self.state["variance"] = torch.zeros_like(x)
 
     def gradient(self, model, x_adv, objective: Objective, alpha: float, step_size: float,
                  generator: torch.Generator | None) -> torch.Tensor:
+        if self.eps is None:
+            raise ValueError("VMI-FGSM needs eps for its neighbourhood: run it through LinfPGD (which binds the "
+                             "engine's eps) or pass eps")
         grad = input_gradient(model, x_adv, objective, alpha)
-        v = self.variance if self.variance is not None else torch.zeros_like(grad)
-        update = self._accumulate(grad + v)
+        v = self.state.get("variance")
+        update = self._accumulate(grad if v is None else grad + v)
         radius = self.beta * self.eps
         neighbours = torch.zeros_like(x_adv)
         for _ in range(self.n):
             noise = torch.rand(x_adv.shape, generator=generator, device=x_adv.device, dtype=x_adv.dtype)
             neighbours = neighbours + input_gradient(model, x_adv + (2 * noise - 1) * radius, objective, alpha)
-        self.variance = neighbours / self.n - grad
+        self.state["variance"] = neighbours / self.n - grad
         return update
 
 
-def make_rule(name: str, eps: float = 8 / 255, **kwargs) -> UpdateRule:
+def make_rule(name: str, eps: float | None = None, **kwargs) -> UpdateRule:
     """The update rule called ``name`` (one of :data:`RULE_NAMES`, case-insensitive).
 
-    ``eps`` is used by VMI-FGSM only (its neighbourhood radius); further
-    keyword arguments go to the rule's constructor.
+    ``eps`` is used by VMI-FGSM only (base of its neighbourhood radius; None:
+    the budget of the engine that runs it); further keyword arguments go to
+    the rule's constructor.
     """
     key = str(name).upper().replace("_", "-")
     if key == "PGD":
@@ -291,12 +325,13 @@ def rule_random_start(rule: UpdateRule | None) -> bool:
 
 
 def saat_variant(name: str, eps: float = 8 / 255, step_size: float = 1 / 255, steps: int = 100,
-                 targeted: bool = False, weighting: str = "cosine", **rule_kwargs):
+                 targeted: bool = False, weighting: str = "cosine", **rule_kwargs) -> SAATAttack:
     """SAAT's mainstay attack with the update rule ``name`` and that rule's
-    released random-start setting (PGD, DI-FGSM: yes; the others: no)."""
-    from saatlib.attack.saat import SAATAttack
+    released random-start setting (PGD, DI-FGSM: yes; the others: no).
 
-    rule = make_rule(name, eps=eps, **rule_kwargs)
-    plain = type(rule) is UpdateRule
-    return SAATAttack(eps=eps, step_size=step_size, steps=steps, targeted=targeted,
-                      rule=None if plain else rule, random_start=rule_random_start(rule), weighting=weighting)
+    ``rule_kwargs`` go to the rule (:func:`make_rule`); VMI-FGSM's radius
+    follows the attack's ``eps``.
+    """
+    rule = make_rule(name, **rule_kwargs)
+    return SAATAttack(eps=eps, step_size=step_size, steps=steps, targeted=targeted, rule=rule,
+                      random_start=rule_random_start(rule), weighting=weighting)

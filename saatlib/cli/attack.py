@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from saatlib.attack.registry import RULES
+from saatlib.attack.variants import RULE_NAMES
 from saatlib.experiments.attacks import run_attack
 from saatlib.cli.common import add_common, collapse_warning, emit
 from saatlib.experiments.hash_models import hashing_config
@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                   "(with --targeted)")
     p.add_argument("--targeted", action="store_true", help="targeted attack (t-MAP against drawn target labels)")
     p.add_argument("--hash-method", default="DPH", help="hashing method of the victim model")
-    p.add_argument("--rule", default=None, choices=RULES, help="update rule variant of the SAAT attack")
+    p.add_argument("--rule", default=None, choices=RULE_NAMES, help="update rule variant of the SAAT attack")
     p.add_argument("--eps", type=float, default=None, help="l_inf budget in [0,1] pixels (default: the profile's)")
     p.add_argument("--steps", type=int, default=None, help="attack iterations (default: the profile's)")
     p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")

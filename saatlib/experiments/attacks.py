@@ -83,9 +83,11 @@ def stored_attack_result(store: RunStore, kind: str, key: dict) -> dict | None:
 
 def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | None, seed: int) -> dict:
     """Run-store key of an attack's result: the attacked model's config (a hashing
-    or defense config), the attack's class and hyper-parameters, the number of
-    attacked queries, topk and the seed."""
-    return {"model": model_key, "attack": dict(attack.config(), cls=type(attack).__name__),
+    or defense config), the attack's class and hyper-parameters
+    (:meth:`saatlib.attack.base.Attack.key_config`: its config, with the fields added
+    since at their former implicit values left out), the number of attacked
+    queries, topk and the seed."""
+    return {"model": model_key, "attack": dict(attack.key_config(), cls=type(attack).__name__),
             "num_queries": num_queries, "topk": topk, "seed": seed}
 
 
