@@ -15,7 +15,7 @@ strings), so it loads with ``torch.load(weights_only=True)``:
   dropout layers draw from;
 - ``history``: the per-epoch loss records so far.
 
-Writes go through :func:`saatlib.store.atomic_torch_save` (temporary file,
+Writes go through :func:`saatlib.atomic.atomic_torch_save` (temporary file,
 fsync, rename), so an interruption during a save leaves the previous
 checkpoint intact and never a partial file.
 """
