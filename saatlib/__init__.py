@@ -12,6 +12,9 @@ Stages, one subpackage or module each:
 - :mod:`saatlib.store`     run store: cache of trained models and results keyed by config
 - :mod:`saatlib.profiles`  named presets (smoke, default, paper)
 - :mod:`saatlib.plots`     figures for the book
+- :mod:`saatlib.experiments` load-or-compute: every cached model, code, score and attack run
+- :mod:`saatlib.widgets`   the book's explorers (ipywidgets, answering on the static pages)
+- :mod:`saatlib.chapters`  what the chapters call: set-up, recorded numbers, the papermill runner
 - :mod:`saatlib.cli`       ``python -m saatlib ...``
 """
 import logging

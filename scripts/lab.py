@@ -25,8 +25,8 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_chapters import ROOT, toc_notebooks  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's saatlib, whatever is installed
+from saatlib.chapters.runner import ROOT, toc_notebooks, use_venv_kernel  # noqa: E402
 
 LAB = ROOT / "lab"
 
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     print("lab: " + " ".join(cmd), flush=True)
     if args.dry_run:
         return 0
+    use_venv_kernel()  # JupyterLab (and its kernels) find the venv's python3 kernel first
     os.chdir(ROOT)
     os.execv(sys.executable, cmd)
 

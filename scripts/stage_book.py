@@ -28,8 +28,8 @@ import shutil
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_chapters import ROOT, toc_notebooks  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's saatlib, whatever is installed
+from saatlib.chapters.runner import ROOT, toc_notebooks  # noqa: E402
 
 SKIP_PARTS = {".ipynb_checkpoints", "__pycache__", ".DS_Store"}
 #: papermill's tag on the cell it injects after the ``parameters`` cell

@@ -3,7 +3,9 @@
 - ``SAAT_RUNS`` points at a fresh temporary run store for the whole session,
   so tests never read or write the user's ``runs/`` (set in os.environ before
   collection, so notebook kernels and subprocesses inherit it too).
-- Jupyter finds this interpreter's own ``python3`` kernel first (papermill).
+- Jupyter finds this interpreter's own ``python3`` kernel first: papermill
+  through :func:`saatlib.chapters.runner.use_venv_kernel`, which every chapter
+  run calls (and JupyterLab in tests/test_lab.py).
 - ``smoke_chapters``: every chapter executed once per session in the smoke
   profile (``scripts/run_chapters.py``, as ``make chapters`` does), shared by
   the chapter tests and the rendered-book tests.
@@ -18,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import torch
 
 _RUNS_DIR: str | None = None
 
@@ -26,10 +29,6 @@ def pytest_configure(config: pytest.Config) -> None:
     global _RUNS_DIR
     _RUNS_DIR = tempfile.mkdtemp(prefix="saat-test-runs-")
     os.environ["SAAT_RUNS"] = _RUNS_DIR
-    share = str(Path(sys.prefix) / "share" / "jupyter")
-    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
-    if share not in paths:
-        os.environ["JUPYTER_PATH"] = os.pathsep.join([share, *paths])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -50,8 +49,6 @@ def one_thread():
     Small batches gain nothing from threads and on a busy 2-core machine they
     cost; modules opt in with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
     """
-    import torch
-
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

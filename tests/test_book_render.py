@@ -37,12 +37,13 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageStat
+
+from saatlib.chapters.runner import toc_notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_tools import PageLog, chromium, explorer_snapshot, launch, serve  # noqa: E402
-from run_chapters import toc_notebooks  # noqa: E402
 
 # The first test also builds the whole smoke-profile book (module fixture), which
 # takes minutes on a busy 2-core machine: a budget above the default per test.
@@ -103,8 +104,6 @@ def screenshot(page: Path, out: Path, height: int = 2000) -> Path:
 
 
 def assert_not_blank(png: Path) -> None:
-    from PIL import Image, ImageStat
-
     img = Image.open(png).convert("L")
     stat = ImageStat.Stat(img)
     assert stat.stddev[0] > 10, f"{png.name} looks blank (pixel std {stat.stddev[0]:.1f})"
@@ -149,7 +148,7 @@ def test_screenshots_are_not_blank(built_book, tmp_path):
 
 # --- the plumbing stays hidden (issue 14) ---------------------------------------------------------
 
-#: chapters whose explorer cells (issue 13 rewrites them) still show book.record(...) calls; strict:
+#: chapters whose explorer cells (issue 13 rewrites them) still show chapters.record(...) calls; strict:
 #: once they are hidden the test passes and this entry must go
 RECORDS_IN_EXPLORER: set[str] = set()
 

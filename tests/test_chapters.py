@@ -2,25 +2,25 @@
 
 Every notebook chapter listed in _toc.yml is executed once per session with
 papermill (``scripts/run_chapters.py --profile smoke``, the ``smoke_chapters``
-fixture of tests/conftest.py) into a temporary folder; the numbers it recorded (``saatlib.book.record``) are read
+fixture of tests/conftest.py) into a temporary folder; the numbers it recorded (``saatlib.chapters.record``) are read
 back and checked, generally (no duplicate names, MAP-like values in [0, 1])
 and chapter by chapter. The run store is the session's temporary one
 (tests/conftest.py), so chapters share trained models as in ``make book``.
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+import torch
 
-from saatlib import book
+from saatlib import paper, report
+from saatlib.chapters.records import RECORD_PREFIX, _plain, read_records
+from saatlib.chapters.runner import chapter_parameters, run_chapter, toc_notebooks
 from saatlib.profiles import get_profile
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from run_chapters import toc_notebooks  # noqa: E402
 
 CHAPTERS = [p.stem for p in toc_notebooks()]
 SMOKE = get_profile("smoke")
@@ -37,7 +37,7 @@ def executed(smoke_chapters):
             pytest.skip(f"{stem} is not in _toc.yml")
         if stem not in done:
             out = smoke_chapters.notebook(stem)
-            done[stem] = (out, book.read_records(out))
+            done[stem] = (out, read_records(out))
         return done[stem]
 
     return run
@@ -200,8 +200,6 @@ def test_adversarial_training_chapter_records(executed):
 @pytest.mark.notebook
 @pytest.mark.slow
 def test_reproduction_chapter_records(executed):
-    from saatlib import paper, report
-
     _, r = executed("06_reproduction")
     bits = r["bits"]
     datasets = _datasets(r, "table1.")
@@ -264,7 +262,7 @@ def test_reproduction_chapter_records(executed):
 
 @pytest.mark.parametrize("stem", CHAPTERS)
 def test_chapter_declares_its_parameters(stem):
-    declared = book.chapter_parameters(ROOT / "book" / f"{stem}.ipynb")
+    declared = chapter_parameters(ROOT / "book" / f"{stem}.ipynb")
     assert "profile" in declared
     # make lab and a reader's "Run All" follow $SAAT_PROFILE; papermill's -p still wins (injected after)
     assert declared["profile"].replace("'", '"') == 'os.environ.get("SAAT_PROFILE", "default")', declared["profile"]
@@ -275,24 +273,24 @@ def test_misspelled_parameter_is_refused(tmp_path):
     if chapter is None:
         pytest.skip("no chapter in _toc.yml")
     with pytest.raises(ValueError, match="did you mean 'profile'"):
-        book.run_chapter(chapter, tmp_path / "out.ipynb", profle="smoke")
+        run_chapter(chapter, tmp_path / "out.ipynb", profle="smoke")
     assert not (tmp_path / "out.ipynb").exists(), "the chapter ran despite the bad parameter"
 
 
 def _glue_output(name: str, text: str) -> dict:
-    return nbformat.v4.new_output("display_data", data={book.RECORD_PREFIX + "text/plain": text},
-                                  metadata={"scrapbook": {"name": name, "mime_prefix": book.RECORD_PREFIX}})
+    return nbformat.v4.new_output("display_data", data={RECORD_PREFIX + "text/plain": text},
+                                  metadata={"scrapbook": {"name": name, "mime_prefix": RECORD_PREFIX}})
 
 
 def test_read_records_round_trip(tmp_path):
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("record(...)")
     values = {"map": 0.75, "ok": True, "n": 3, "name": "CSQ", "list": [0.1, 0.2], "nested": {"a": 1}}
-    cell.outputs = [_glue_output(k, repr(book._plain(v))) for k, v in values.items()]
+    cell.outputs = [_glue_output(k, repr(_plain(v))) for k, v in values.items()]
     cell.outputs.append(nbformat.v4.new_output("stream", name="stdout", text="hello\n"))
     nb.cells = [nbformat.v4.new_markdown_cell("text"), cell]
     nbformat.write(nb, tmp_path / "nb.ipynb")
-    assert book.read_records(tmp_path / "nb.ipynb") == values
+    assert read_records(tmp_path / "nb.ipynb") == values
 
 
 def test_read_records_refuses_duplicates(tmp_path):
@@ -302,19 +300,17 @@ def test_read_records_refuses_duplicates(tmp_path):
     nb.cells = [cell]
     nbformat.write(nb, tmp_path / "nb.ipynb")
     with pytest.raises(ValueError, match="recorded twice"):
-        book.read_records(tmp_path / "nb.ipynb")
-    assert book.read_records(tmp_path / "nb.ipynb", allow_duplicates=True) == {"map": 0.6}
+        read_records(tmp_path / "nb.ipynb")
+    assert read_records(tmp_path / "nb.ipynb", allow_duplicates=True) == {"map": 0.6}
 
 
 def test_plain_converts_tensors_and_refuses_others():
-    import torch
-
-    assert book._plain(torch.tensor(0.5)) == 0.5
-    assert book._plain({"a": torch.tensor([1, 2])}) == {"a": [1, 2]}
+    assert _plain(torch.tensor(0.5)) == 0.5
+    assert _plain({"a": torch.tensor([1, 2])}) == {"a": [1, 2]}
     with pytest.raises(ValueError):
-        book._plain(float("nan"))
+        _plain(float("nan"))
     with pytest.raises(TypeError):
-        book._plain(object())
+        _plain(object())
 
 
 # --- "build it before using it": every from-scratch cell ran and matched saatlib -----------------

@@ -3,15 +3,15 @@ on a tiny smoke-profile victim."""
 import ast
 from pathlib import Path
 
+import ipywidgets as w
 import pytest
-import torch
 
-from saatlib import book
-from saatlib import defense_widgets as dw
+from saatlib.chapters.runner import chapter_parameters
 from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 from saatlib.store import RunStore
 from saatlib.experiments import evaluate_defense
 from saatlib.experiments.robustness import robustness_curve
+from saatlib.widgets import defenses as dw
 
 TINY = dict(num_query=20, num_database=200, num_train=96)
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def chapter_parameter(stem: str, name: str):
     """The default of parameter ``name`` in chapter ``stem``'s parameters cell (a literal)."""
-    return ast.literal_eval(book.chapter_parameters(ROOT / "book" / f"{stem}.ipynb")[name])
+    return ast.literal_eval(chapter_parameters(ROOT / "book" / f"{stem}.ipynb")[name])
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -63,7 +63,6 @@ def test_lambda_mu_grid_trains_each_cell_with_its_weights(victim):
 
 
 def test_lambda_mu_explorer_redraws_from_the_grid():
-    pytest.importorskip("ipywidgets")
     hist = [{"loss": 1.0, "hash": 1.0, "adv": 0.0, "quant": 0.0}]
     grid = {(lam, mu): {"map_benign": 0.8 - lam / 10, "map_attack": 0.1 + lam / 10, "train_seconds": 1.0,
                         "history": hist}
@@ -80,9 +79,6 @@ def test_lambda_mu_explorer_redraws_from_the_grid():
 
 def test_lambda_mu_explorer_mu_slider_moves():
     """The mu slider used to have a single value: the chapter's grid has several, and moving mu switches the cell."""
-    pytest.importorskip("ipywidgets")
-    import ipywidgets as w
-
     hist = [{"loss": 1.0, "hash": 1.0, "adv": 0.0, "quant": 0.0}]
     mus = chapter_parameter("05_adversarial_training", "mus")
     assert len(mus) >= 2, f"chapter 5's explorer has a single mu value: {mus}"
@@ -107,10 +103,8 @@ def test_lambda_mu_explorer_mu_slider_moves():
 
 
 def test_lambda_mu_heat_maps_have_no_grid_lines_through_the_numbers():
-    from saatlib.defense_widgets import lambda_mu_figure
-
     grid = {(lam, mu): {"map_benign": 0.8, "map_attack": 0.3 + lam / 10} for lam in (0.0, 1.0) for mu in (1e-4, 1.0)}
-    fig = lambda_mu_figure(grid)
+    fig = dw.lambda_mu_figure(grid)
     for ax in fig.axes:
         assert not any(line.get_visible() for line in ax.get_xgridlines() + ax.get_ygridlines())
         assert len(ax.texts) == 4  # one number per cell

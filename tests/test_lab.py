@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser_tools import PageLog, explorer_snapshot, launch  # noqa: E402
 from lab import copy_chapters, lab_command  # noqa: E402
+from saatlib.chapters.runner import use_venv_kernel  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
 
@@ -46,6 +47,7 @@ def lab_server(tmp_path_factory):
     copies = copy_chapters(root / "lab")
     first = next(p for p in copies if p.stem == CHAPTER)
     port, token = _free_port(), secrets.token_hex(16)
+    use_venv_kernel()  # the server's kernel is the venv's python3, as scripts/lab.py arranges
     cmd = lab_command(first, port, browser=False, root=root) + [
         f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]

@@ -1,4 +1,4 @@
-"""saatlib.plots and saatlib.widgets on small synthetic data.
+"""saatlib.plots and saatlib.widgets.retrieval on small synthetic data.
 
 Every plotting function returns a matplotlib Figure whose data panels carry
 axis labels (and image panels captions or titles); the widget builders draw
@@ -6,19 +6,24 @@ a PNG and redraw quickly when a control changes.
 """
 from __future__ import annotations
 
-import time
-
 import matplotlib
 
 matplotlib.use("Agg")
 
+import ipywidgets as w  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from figure_checks import assert_labelled, data_axes  # noqa: E402
 from saatlib import plots  # noqa: E402
-from saatlib.book import HashRun, relevant_to, top_retrievals  # noqa: E402
 from saatlib.data import InMemoryImageSet, RetrievalSplits  # noqa: E402
+from saatlib.dmfl import mainstay_codes  # noqa: E402
+from saatlib.experiments import HashRun  # noqa: E402
+from saatlib.metrics import hamming_distance, relevant_to, top_retrievals  # noqa: E402
+from saatlib.plots import attacks as attack_plots  # noqa: E402
+from saatlib.plots.training import trace_points  # noqa: E402
+from saatlib.widgets import retrieval as widgets  # noqa: E402
 
 K, C = 16, 5
 NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Ankle boot"]
@@ -54,8 +59,6 @@ def test_pr_curves_one_and_several_panels():
 
 
 def test_map_bars_from_dict_and_dataframe():
-    import pandas as pd
-
     table = {"fashion-mnist": {"DPH": 0.5, "CSQ": 0.7}, "mosaics": {"DPH": 0.6, "CSQ": 0.65}}
     fig = plots.map_bars(table)
     assert_labelled(fig)
@@ -75,8 +78,6 @@ def test_bit_balance_and_correlation():
 
 
 def test_hamming_histogram_and_its_checks():
-    from saatlib.metrics import hamming_distance
-
     q, db = _codes(6, 1), _codes(40, 2)
     rel = _labels(6, 1) @ _labels(40, 2).T > 0
     assert_labelled(plots.hamming_histogram(hamming_distance(q, db), rel, K))
@@ -155,15 +156,32 @@ def fake_run() -> HashRun:
     return HashRun(config, splits, None, codes, [], True)
 
 
+def test_relevant_to_is_shares_label_row_by_row(fake_run):
+    c = fake_run.codes
+    idx, _ = top_retrievals(c["query_codes"], c["db_codes"], 7)
+    rel = relevant_to(c["query_labels"], c["db_labels"][idx])
+    expected = (c["query_labels"][:, None, :] * c["db_labels"][idx]).sum(-1) > 0
+    assert rel.shape == (8, 7) and torch.equal(rel, expected)
+    assert relevant_to(c["query_labels"][:0], c["db_labels"][idx][:0]).shape == (0, 7)
+
+
+def test_show_retrievals_one_run_and_several(fake_run):
+    def row_titles(fig):
+        return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+    fig = plots.show_retrievals(fake_run, queries=[0, 3], k=4, title="t")
+    assert row_titles(fig) == ["query 0", "query 3"]
+    assert sum(1 for ax in fig.axes if ax.images) == 2 * (1 + 4)
+    fig = plots.show_retrievals({"CSQ": fake_run, "DPH": fake_run}, queries=[2], k=4)
+    assert row_titles(fig) == ["CSQ", "DPH"]
+
+
 def _picture(leaf) -> bytes:
     """PNG bytes of the last picture of an explorer output (figure_leaf)."""
     return leaf.children[-1].value
 
 
 def test_query_browser_draws_and_updates(fake_run):
-    pytest.importorskip("ipywidgets")
-    from saatlib import widgets
-
     box = widgets.query_browser({"CSQ": fake_run, "DPH": fake_run}, k=5)
     method, query = box.controls
     first = _picture(box.shown())
@@ -177,9 +195,6 @@ def test_query_browser_draws_and_updates(fake_run):
 
 
 def test_query_browser_adds_a_query_in_a_live_kernel(fake_run):
-    pytest.importorskip("ipywidgets")
-    from saatlib import widgets
-
     box = widgets.query_browser(fake_run, k=5, queries=[0, 1])
     _, query = box.controls
     box.explorer.add_option(1, "6", 6)
@@ -188,10 +203,6 @@ def test_query_browser_adds_a_query_in_a_live_kernel(fake_run):
 
 
 def test_label_picker_computes_mainstay_codes(fake_run):
-    pytest.importorskip("ipywidgets")
-    from saatlib import widgets
-    from saatlib.dmfl import mainstay_codes
-
     box = widgets.label_picker(fake_run, k=5, initial_labels=(1,))
     weighting, first, second = box.controls
     c = fake_run.codes
@@ -213,11 +224,6 @@ def test_label_picker_computes_mainstay_codes(fake_run):
 
 def test_label_picker_with_no_label_says_so_and_shows_no_figure(fake_run):
     """Unticking every label used to leave the previous figure on view."""
-    pytest.importorskip("ipywidgets")
-    import ipywidgets as w
-
-    from saatlib import widgets
-
     box = widgets.label_picker(fake_run, k=5, initial_labels=(1, 2))
     _, first, second = box.controls
     assert any(isinstance(ch, w.Image) for ch in box.shown().children)
@@ -233,8 +239,6 @@ def test_label_picker_with_no_label_says_so_and_shows_no_figure(fake_run):
 
 
 def test_defense_curves_use_the_trace_or_the_epochs():
-    from saatlib.plots.training import trace_points
-
     traced = [{"loss": 1.0, "hash": 0.5, "adv": -0.2, "trace": [{"step": 9, "hash": 0.6, "adv": -0.1},
                                                                   {"step": 14, "hash": 0.4, "adv": -0.3}]},
               {"loss": 0.9, "hash": 0.3, "adv": -0.5, "trace": [{"step": 24, "hash": 0.3, "adv": -0.5}]}]
@@ -266,8 +270,6 @@ def test_defense_curves_draw_atrdh_on_axes_of_its_own():
 
 
 def test_legends_sit_outside_the_data_and_bar_labels_stay_apart():
-    import pandas as pd
-
     history = [{"loss": 1.0}, {"loss": 0.5}]
     fig = plots.loss_curves({"a": {"DPH": history, "CSQ": history}, "b": {"DPH": history, "CSQ": history}})
     assert all(ax.get_legend() is None for ax in data_axes(fig)) and len(fig.legends) == 1
@@ -284,8 +286,6 @@ def test_legends_sit_outside_the_data_and_bar_labels_stay_apart():
 
 
 def test_attack_curves_keep_a_line_at_zero_off_the_axis():
-    from saatlib.plots import attacks as attack_plots
-
     fig = attack_plots.map_vs_eps([1, 2, 4], {"SAAT": [0.5, 0.2, 0.0]}, references={"theory": 0.0})
     ax = data_axes(fig)[0]
     assert ax.get_ylim()[0] < 0.0, "a line at 0 would lie on the x axis"

@@ -1,12 +1,11 @@
-"""saatlib.plots.attacks and saatlib.attack_widgets on small synthetic data.
+"""saatlib.plots.attacks, saatlib.widgets.attacks and the attack runs behind them on small synthetic data.
 
-The figures carry labelled axes and titles; the cached attack helpers store
-and reload their results (and agree with ``run_attack``'s cache); the
+The figures carry labelled axes and titles; the cached attack helpers
+(:func:`saatlib.experiments.attacks.attack_with_examples`, the objective ablation)
+store and reload their results (and agree with ``run_attack``'s cache); the
 explorer draws a PNG and answers a slider from its precomputed grid.
 """
 from __future__ import annotations
-
-import time
 
 import matplotlib
 
@@ -16,10 +15,17 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from figure_checks import assert_labelled, data_axes  # noqa: E402
-from saatlib.book import HashRun  # noqa: E402
+from saatlib.attack.registry import build_attack  # noqa: E402
 from saatlib.data import InMemoryImageSet, RetrievalSplits  # noqa: E402
+from saatlib.experiments import HashRun  # noqa: E402
+from saatlib.experiments.ablation import ablation_loss, objective_ablation  # noqa: E402
+from saatlib.experiments.attacks import ATTACK_KIND, EXAMPLES_KIND, attack_key, attack_with_examples  # noqa: E402
+from saatlib.hashing import encode  # noqa: E402
+from saatlib.metrics import hamming_distance, top_retrievals  # noqa: E402
+from saatlib.models import build_model  # noqa: E402
 from saatlib.plots import attacks as attack_plots  # noqa: E402
 from saatlib.store import RunStore  # noqa: E402
+from saatlib.widgets import attacks as aw  # noqa: E402
 
 K, C, SIZE = 16, 4, 12
 NAMES = ["T-shirt/top", "Trouser", "Pullover", "Ankle boot"]
@@ -124,8 +130,6 @@ def test_curves_against_eps_and_steps():
 @pytest.fixture(scope="module")
 def tiny_run() -> HashRun:
     """A HashRun with a small random (untrained) hash model over random images."""
-    from saatlib.models import build_model
-
     def imageset(n, seed):
         return InMemoryImageSet(_images(n, seed), _labels(n, seed))
 
@@ -134,8 +138,6 @@ def tiny_run() -> HashRun:
                              class_names=NAMES)
     torch.manual_seed(0)
     model = build_model("smallcnn", K, 1, pretrained=False).eval()
-    from saatlib.hashing import encode
-
     codes = {}
     for name, subset in (("train", train), ("db", database), ("query", query)):
         codes[f"{name}_codes"], codes[f"{name}_labels"] = encode(model, subset)
@@ -144,55 +146,46 @@ def tiny_run() -> HashRun:
     return HashRun(config, splits, model, codes, [], True)
 
 
-def test_cached_attack_stores_examples_and_matches_run_attack_key(tiny_run, tmp_path):
-    from saatlib import attack_widgets as aw
-    from saatlib.attack.registry import build_attack
-    from saatlib.experiments.attacks import ATTACK_KIND
-
+def test_attack_with_examples_stores_examples_and_matches_run_attack_key(tiny_run, tmp_path):
     store = RunStore(tmp_path)
-    first = aw.cached_attack(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store)
+    first = attack_with_examples(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store)
     assert first["cached"] is False
     assert first["x_adv"].shape == (4, 1, SIZE, SIZE) and first["adv_codes"].shape == (4, K)
     assert float((first["x_adv"] - tiny_run.splits.query.images[:4]).abs().max()) <= 8 / 255 + 1e-6
     attack = build_attack("SAAT", False, "smoke", steps=3)
-    assert store.has(ATTACK_KIND, aw.attack_key(tiny_run.config, attack, 4, None)), \
+    assert store.has(ATTACK_KIND, attack_key(tiny_run.config, attack, 4, None, tiny_run.config["seed"])), \
         "the numbers must sit under run_attack's own key"
-    again = aw.cached_attack(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store)
+    again = attack_with_examples(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store)
     assert again["cached"] is True
     assert torch.equal(again["x_adv"], first["x_adv"]) and again["map_adversarial"] == first["map_adversarial"]
-    numbers = aw.cached_attack(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store,
+    numbers = attack_with_examples(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store,
                                examples=False)
     assert numbers["cached"] is True and "x_adv" not in numbers
-    targeted = aw.cached_attack(tiny_run, "SAAT", True, "smoke", steps=3, num_queries=4, topk=None, store=store)
+    targeted = attack_with_examples(tiny_run, "SAAT", True, "smoke", steps=3, num_queries=4, topk=None, store=store)
     assert "tmap_benign" in targeted and targeted["targeted"] is True
 
 
 def test_objective_ablation_variants(tiny_run, tmp_path):
-    from saatlib import attack_widgets as aw
-
     h = torch.tensor([[0.9, -0.9, -0.2]])
     b = torch.ones(1, 3)
     # the mask drops the bit at s = -0.9: mean of (s+2)s over the two others
-    assert float(aw.ablation_loss(h, b, "mask")) == pytest.approx(((2.9 * 0.9) + (1.8 * -0.2)) / 2)
-    assert float(aw.ablation_loss(h, b, "nomask")) == pytest.approx(((2.9 * 0.9) + (1.1 * -0.9) + (1.8 * -0.2)) / 3)
-    assert float(aw.ablation_loss(h, b, "linear")) == pytest.approx((0.9 - 0.9 - 0.2) / 3)
+    assert float(ablation_loss(h, b, "mask")) == pytest.approx(((2.9 * 0.9) + (1.8 * -0.2)) / 2)
+    assert float(ablation_loss(h, b, "nomask")) == pytest.approx(((2.9 * 0.9) + (1.1 * -0.9) + (1.8 * -0.2)) / 3)
+    assert float(ablation_loss(h, b, "linear")) == pytest.approx((0.9 - 0.9 - 0.2) / 3)
     with pytest.raises(ValueError):
-        aw.ablation_loss(h, b, "other")
+        ablation_loss(h, b, "other")
     store = RunStore(tmp_path)
-    out = aw.objective_ablation(tiny_run, "smoke", num_queries=4, topk=None, steps=3, store=store)
+    out = objective_ablation(tiny_run, "smoke", num_queries=4, topk=None, steps=3, store=store)
     assert set(out) == {"mask", "nomask", "linear"}
     for r in out.values():
         assert 0.0 <= r["map"] <= 1.0 and 0.0 <= r["to_antipode"] <= 1.0 and 0 <= r["flipped"] <= K
     # the masked variant is the SAAT attack itself
-    saat = aw.cached_attack(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store)
+    saat = attack_with_examples(tiny_run, "SAAT", False, "smoke", steps=3, num_queries=4, topk=None, store=store)
     assert out["mask"]["map"] == pytest.approx(saat["map_adversarial"])
-    assert aw.objective_ablation(tiny_run, "smoke", num_queries=4, topk=None, steps=3, store=store) == out
+    assert objective_ablation(tiny_run, "smoke", num_queries=4, topk=None, steps=3, store=store) == out
 
 
 def test_explorer_grid_and_widget(tiny_run, tmp_path):
-    pytest.importorskip("ipywidgets")
-    from saatlib import attack_widgets as aw
-
     store = RunStore(tmp_path)
     grid = aw.explorer_grid(tiny_run, [2, 8], [2, 4], num_queries=3, profile="smoke", store=store)
     assert set(grid) == {(2.0, 2), (2.0, 4), (8.0, 2), (8.0, 4)}
@@ -222,12 +215,12 @@ def test_explorer_grid_and_widget(tiny_run, tmp_path):
     assert len(st["benign"]["indices"]) == 5
     # a live kernel attacks a setting off the grid on demand, caches it in the run store
     box = aw.attack_explorer(tiny_run, grid, k=5, profile="smoke", store=store)
-    before = len(store.entries(aw.EXAMPLES_KIND))
+    before = len(store.entries(EXAMPLES_KIND))
     box.compute(5.0, 3)
     eps, steps, _ = box.controls
     assert (eps.value, steps.value) == (5.0, 3) and box.state["eps"] == 5.0 and box.state["steps"] == 3
     assert {(5.0, 2), (5.0, 3), (5.0, 4), (2.0, 3), (8.0, 3)} <= set(grid), "the grid stays rectangular"
-    assert len(store.entries(aw.EXAMPLES_KIND)) == before + 5
+    assert len(store.entries(EXAMPLES_KIND)) == before + 5
     assert [v for _, v in eps.options] == [2.0, 5.0, 8.0]
     assert grid[5.0, 3]["linf"] <= 5 / 255 + 1e-6
     with pytest.raises(ValueError):
@@ -241,9 +234,6 @@ def test_explorer_grid_and_widget(tiny_run, tmp_path):
 
 
 def test_retrieval_rows_rank_the_database(tiny_run):
-    from saatlib import attack_widgets as aw
-    from saatlib.book import top_retrievals
-
     c = tiny_run.codes
     x = tiny_run.splits.query.images[0]
     rows = aw.retrieval_rows(tiny_run, {"benign": (x, c["query_codes"][0]), "flipped": (x, -c["query_codes"][0])}, k=4)
@@ -253,8 +243,6 @@ def test_retrieval_rows_rank_the_database(tiny_run):
     assert torch.equal(image, x) and images.shape == (4, 1, SIZE, SIZE)
     assert torch.equal(labels, c["db_labels"][idx[0]]) and torch.equal(distances, dist[0])
     assert torch.equal(images, tiny_run.splits.database.images[idx[0]])
-    from saatlib.metrics import hamming_distance
-
     # -b ranks the database from the far end of b's ranking
     assert int(rows["flipped"][3][0]) == K - int(hamming_distance(c["query_codes"][:1], c["db_codes"]).max())
     fig = attack_plots.retrieval_before_after(x, c["query_labels"][0], rows, NAMES)

@@ -1,9 +1,9 @@
-"""saatlib.precomputed: controls linked in the browser to nested stacks of precomputed outputs."""
+"""saatlib.widgets.precomputed: controls linked in the browser to nested stacks of precomputed outputs."""
 import pytest
 
 w = pytest.importorskip("ipywidgets")
 
-from saatlib.precomputed import PrecomputedExplorer  # noqa: E402
+from saatlib.widgets.precomputed import PrecomputedExplorer  # noqa: E402
 
 
 def _explorer(key=None):

@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
+from saatlib.chapters.runner import resolve_entry, toc_entries
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "scripts"))
-from run_chapters import resolve_entry, toc_entries  # noqa: E402
 
 NOTEBOOKS = sorted(p for p in (ROOT / "book").glob("*.ipynb") if not p.name.endswith(".partial.ipynb"))
 
@@ -77,8 +77,6 @@ def test_book_pages_need_no_network():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_is_clean(path: Path):
-    import nbformat
-
     raw = json.loads(path.read_text(encoding="utf-8"))  # valid JSON at all
     nb = nbformat.reads(json.dumps(raw), as_version=4)
     nbformat.validate(nb)

@@ -6,18 +6,27 @@ compute; this layer names a run by its full config, asks the run store
 widgets, the chapters and the benches call it.
 
 - :mod:`~saatlib.experiments.hash_models`  hashing configs, data of a config, load-or-train a hash model
-- :mod:`~saatlib.experiments.attacks`      codes, target labels and attack results of a model
+- :mod:`~saatlib.experiments.attacks`      codes, target labels and attack results of a model (with its
+  adversarial examples for the book: :func:`attack_with_examples`)
+- :mod:`~saatlib.experiments.retrieval`    a loaded run (:class:`HashRun`) and its retrieval scores, tie
+  orders and mainstay-code scores, as the chapters read them
+- :mod:`~saatlib.experiments.ablation`     SAAT's attack objective against two ablations
 - :mod:`~saatlib.experiments.defenses`     defense configs, load-or-train a defended model (resumable)
 - :mod:`~saatlib.experiments.robustness`   the Table II row and robustness curves of a defended model
 """
-from saatlib.experiments.attacks import cached_attack_result, model_codes, run_attack, target_labels_for
+from saatlib.experiments.ablation import ABLATIONS, objective_ablation
+from saatlib.experiments.attacks import (attack_with_examples, cached_attack_result, hash_targets, model_codes,
+                                         run_attack, target_labels_for)
 from saatlib.experiments.defenses import DEFENSE_KIND, defense_config, get_defended_model, model_key
 from saatlib.experiments.hash_models import (evaluate_hashing, get_hash_model, hashing_config, load_data,
                                              train_and_evaluate)
+from saatlib.experiments.retrieval import HashRun, load_run, mainstay_scores, retrieval_scores, tie_order_maps
 from saatlib.experiments.robustness import CHECK, evaluate_defense, robustness_curve
 
 __all__ = [
-    "CHECK", "DEFENSE_KIND", "cached_attack_result", "defense_config", "evaluate_defense", "evaluate_hashing",
-    "get_defended_model", "get_hash_model", "hashing_config", "load_data", "model_codes", "model_key",
-    "robustness_curve", "run_attack", "target_labels_for", "train_and_evaluate",
+    "ABLATIONS", "CHECK", "DEFENSE_KIND", "HashRun", "attack_with_examples", "cached_attack_result",
+    "defense_config", "evaluate_defense", "evaluate_hashing", "get_defended_model", "get_hash_model",
+    "hash_targets", "hashing_config", "load_data", "load_run", "mainstay_scores", "model_codes", "model_key",
+    "objective_ablation", "retrieval_scores", "robustness_curve", "run_attack", "target_labels_for",
+    "tie_order_maps", "train_and_evaluate",
 ]

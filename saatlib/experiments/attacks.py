@@ -3,9 +3,14 @@
 - :func:`model_codes`: the training, database and query codes of a model (cached);
 - :func:`target_labels_for`: the targets of a protocol, drawn once and kept;
 - :func:`cached_attack_result`: one attack on a model's queries, cached under :func:`attack_key`;
-- :func:`run_attack`: the same, by attack name, for a hashing config (loads or trains its model).
+- :func:`run_attack`: the same, by attack name, for a hashing config (loads or trains its model);
+- :func:`attack_with_examples`: the same on an already loaded run
+  (:class:`saatlib.experiments.retrieval.HashRun`), keeping the adversarial
+  images and codes too (kind :data:`EXAMPLES_KIND`), for the book's figures and explorers.
 """
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -19,9 +24,15 @@ from saatlib.experiments.hash_models import get_hash_model, load_data
 from saatlib.profiles import get_profile
 from saatlib.store import RunStore
 
+if TYPE_CHECKING:  # annotations only: saatlib.experiments.retrieval imports this module
+    from saatlib.experiments.retrieval import HashRun
+
 CODES_KIND = "codes"
 ATTACK_KIND = "attack"
 TARGETS_KIND = "target_labels"
+#: run-store kind of adversarial examples (images and codes) beside an attack's numbers
+EXAMPLES_KIND = "attack_examples"
+EXAMPLES_VERSION = 1
 
 
 def model_codes(hash_config: dict, model, splits, store: RunStore, device="cpu") -> dict[str, torch.Tensor]:
@@ -81,6 +92,16 @@ def stored_attack_result(store: RunStore, kind: str, key: dict) -> dict | None:
     return result if "ap" in result and "diversity" in result else None
 
 
+def profile_sizes(profile: str, num_queries: int | None, topk: int | None) -> tuple[int | None, int | None]:
+    """``(num_queries, topk)`` with -1 replaced by ``profile``'s attacked queries and MAP cut-off."""
+    prof = get_profile(profile)
+    if num_queries == -1:
+        num_queries = prof["attack"]["num_queries"]
+    if topk == -1:
+        topk = prof["eval"]["topk"]
+    return num_queries, topk
+
+
 def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | None, seed: int) -> dict:
     """Run-store key of an attack's result: the attacked model's config (a hashing
     or defense config), the attack's class and hyper-parameters
@@ -128,11 +149,7 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     they are part of the attack's hyper-parameters, hence of the cache key.
     """
     store = store or RunStore()
-    prof = get_profile(profile)
-    if num_queries == -1:
-        num_queries = prof["attack"]["num_queries"]
-    if topk == -1:
-        topk = prof["eval"]["topk"]
+    num_queries, topk = profile_sizes(profile, num_queries, topk)
     attack = build_attack(name, targeted, profile, eps, steps, rule, **attack_kwargs)
     key = attack_key(hash_config, attack, num_queries, topk, hash_config["seed"])
     if recompute:
@@ -147,3 +164,54 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     targets = hash_targets(hash_config, store, codes)[: len(y)] if attack.targeted else None
     return cached_attack_result(model, attack, hash_config, codes, x, y, num_queries, topk, hash_config["seed"],
                                 store, device, progress, targets=targets, return_examples=return_examples)
+
+
+def examples_key(key: dict) -> dict:
+    """Run-store key (kind :data:`EXAMPLES_KIND`) of the adversarial examples of the attack result ``key``."""
+    return dict(key, what="adversarial_examples", version=EXAMPLES_VERSION)
+
+
+def attack_with_examples(run: HashRun, name: str, targeted: bool = False, profile: str = "default",
+                         eps: float | None = None, steps: int | None = None, rule: str | None = None,
+                         num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
+                         device="cpu", examples: bool = True, progress: bool = False,
+                         recompute: bool = False) -> dict:
+    """:func:`run_attack` on an already loaded run, optionally keeping the adversarial images.
+
+    Computes exactly what ``run_attack`` computes (same queries, targets,
+    seed and measurements, through :func:`cached_attack_result`) and stores
+    its numbers under ``run_attack``'s key, so either function finds the
+    other's result. With ``examples`` the adversarial images and codes are
+    stored too (kind :data:`EXAMPLES_KIND`, key :func:`examples_key`).
+    Working on the loaded :class:`~saatlib.experiments.retrieval.HashRun`
+    saves reloading the data and model for every attack.
+
+    Returns:
+        ``run_attack``'s dict (``map_benign``, ``map_adversarial``,
+        ``map_theory``, ``perceptibility``, ``seconds``, ...) and ``cached``;
+        with ``examples`` also ``x_adv`` (Q, C, H, W) and ``adv_codes`` (Q, K),
+        CPU tensors for the first Q queries.
+    """
+    store = store or RunStore()
+    num_queries, topk = profile_sizes(profile, num_queries, topk)
+    attack = build_attack(name, targeted, profile, eps, steps, rule)
+    seed = run.config["seed"]
+    key = attack_key(run.config, attack, num_queries, topk, seed)
+    ex_key = examples_key(key)
+    if recompute:
+        store.delete(ATTACK_KIND, key)
+        store.delete(EXAMPLES_KIND, ex_key)
+    stored = stored_attack_result(store, EXAMPLES_KIND if examples else ATTACK_KIND, ex_key if examples else key)
+    if stored is not None:
+        tensors = store.load_tensors(EXAMPLES_KIND, ex_key) if examples else {}
+        return dict(stored, cached=True, **tensors)
+    x, y = query_batch(run.splits, num_queries)
+    targets = hash_targets(run.config, store, run.codes)[: len(y)] if attack.targeted else None
+    result = cached_attack_result(run.model.to(device), attack, run.config, run.codes, x, y, num_queries, topk,
+                                  seed, store, device, progress, targets=targets, return_examples=examples)
+    if not examples:
+        return result
+    tensors = {k: result.pop(k) for k in ("x_adv", "adv_codes")}
+    result.pop("cached")
+    store.save(EXAMPLES_KIND, ex_key, tensors=tensors, result=result)
+    return dict(result, cached=False, **tensors)

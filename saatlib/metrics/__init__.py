@@ -14,7 +14,7 @@ Conventions (the paper and the SAAT released code; details in each module):
 Modules: :mod:`.hamming`, :mod:`.packing` (bit-packed codes), :mod:`.relevance`,
 :mod:`.ranking` (MAP), :mod:`.tie_aware` (expectations over tie orders),
 :mod:`.curves` (PR curve, precision@N), :mod:`.perceptibility`, :mod:`.diversity`
-(collapsed models); the private
+(collapsed models), :mod:`.retrieved` (the top k of a ranking, for figures); the private
 ``_problem``, ``_scores``, ``_candidates``, ``_select``, ``_stable``, ``_counts`` and
 ``_parallel`` modules hold the shared chunked engine.
 
@@ -31,6 +31,7 @@ from .packing import hamming_distance_packed, pack_codes, unpack_codes
 from .perceptibility import perceptibility
 from .ranking import average_precision, mean_average_precision
 from .relevance import relevance_matrix
+from .retrieved import relevant_to, top_retrievals
 
 __all__ = [
     "hamming_distance",
@@ -46,4 +47,6 @@ __all__ = [
     "code_diversity",
     "collapse_status",
     "database_diversity",
+    "top_retrievals",
+    "relevant_to",
 ]

@@ -6,18 +6,21 @@ shows each figure once) and returns it, with titled panels and labelled axes.
 Sizes default to the book's column, 7 inches wide.
 
 - :mod:`.images`: image grids with label captions (:func:`image_grid`).
-- :mod:`.retrieval`: precision-recall curves, MAP bars, retrieved examples,
-  a code's nearest database items, MAP spread over tie orders.
+- :mod:`.retrieval`: precision-recall curves, MAP bars, retrieved examples
+  (:func:`show_retrievals` for trained runs), a code's nearest database
+  items, MAP spread over tie orders.
 - :mod:`.codes`: code balance per bit, bit correlations, Hamming-distance
   histograms, codes drawn as rows of bits.
 - :mod:`.training`: loss curves of hashing and of adversarial training.
 """
+from saatlib.plots._common import BOOK_WIDTH, new_figure
 from saatlib.plots.codes import bit_balance, bit_correlation, code_matrix, hamming_histogram
 from saatlib.plots.images import image_grid, label_text, short_name
-from saatlib.plots.retrieval import code_neighbours, map_bars, pr_curves, retrieved_grid, tie_spread
+from saatlib.plots.retrieval import code_neighbours, map_bars, pr_curves, retrieved_grid, show_retrievals, tie_spread
 from saatlib.plots.training import defense_curves, loss_curves
 
 __all__ = [
-    "bit_balance", "bit_correlation", "code_matrix", "code_neighbours", "defense_curves", "hamming_histogram", "image_grid", "label_text",
-    "loss_curves", "map_bars", "pr_curves", "retrieved_grid", "short_name", "tie_spread",
+    "BOOK_WIDTH", "bit_balance", "bit_correlation", "code_matrix", "code_neighbours", "defense_curves",
+    "hamming_histogram", "image_grid", "label_text", "loss_curves", "map_bars", "new_figure", "pr_curves",
+    "retrieved_grid", "short_name", "show_retrievals", "tie_spread",
 ]

@@ -5,7 +5,10 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+import torch
+from matplotlib.colors import ListedColormap
 
+from saatlib.metrics import top_retrievals
 from saatlib.plots._common import IRRELEVANT, QUERY, RELEVANT, as_panels, new_figure, to_numpy
 from saatlib.plots.images import chars_per_line, label_text, line_height, show_image, wrap_caption
 
@@ -166,8 +169,6 @@ def code_neighbours(code, images, labels, distances, picked, class_names: Sequen
         images: (k, C, H, W) nearest database images; labels: (k, L); distances: (k,).
         picked: (L,) multi-hot labels that define relevance (green / red frames).
     """
-    from matplotlib.colors import ListedColormap
-
     c = to_numpy(code).reshape(1, -1)
     imgs, labs, d = to_numpy(images), to_numpy(labels), to_numpy(distances)
     k = len(imgs)
@@ -191,3 +192,36 @@ def code_neighbours(code, images, labels, distances, picked, class_names: Sequen
         show_image(ax, imgs[j], border=RELEVANT if relevant[j] else IRRELEVANT)
         ax.set_xlabel(captions[j], fontsize=6, labelpad=1)
     return fig
+
+
+def show_retrievals(runs, queries=(0, 1, 2), k: int = 10, title: str | None = None):
+    """Figure of queries and their top-k retrievals (:func:`retrieved_grid`) for trained runs.
+
+    Args:
+        runs: one run (a :class:`saatlib.experiments.retrieval.HashRun`: its
+            ``codes``, ``splits`` and ``config``) or ``{name: run}`` (runs on
+            the same dataset, e.g. one per method).
+        queries: query indices.
+        k: retrievals per query, ranked by :func:`saatlib.metrics.top_retrievals`.
+
+    With one run, one row per query; with several, one row per run and query,
+    so the methods can be compared on the same query.
+    """
+    if not isinstance(runs, dict):
+        runs = {runs.config["method"]: runs}
+    rows = [(name, run, int(q)) for q in queries for name, run in runs.items()]
+    q_img, q_lab, r_img, r_lab, dist, titles = [], [], [], [], [], []
+    for name, run, q in rows:
+        c, s = run.codes, run.splits
+        idx, d = top_retrievals(c["query_codes"][q:q + 1], c["db_codes"], k)
+        q_img.append(s.query.batch([q])[0][0] if hasattr(s.query, "batch") else s.query[q][0])
+        q_lab.append(c["query_labels"][q])
+        r_img.append(s.database.batch(idx[0])[0] if hasattr(s.database, "batch")
+                     else torch.stack([s.database[int(i)][0] for i in idx[0]]))
+        r_lab.append(c["db_labels"][idx[0]])
+        dist.append(d[0])
+        titles.append(name if len(runs) > 1 and len(queries) == 1 else
+                      f"{name}, query {q}" if len(runs) > 1 else f"query {q}")
+    first = next(iter(runs.values()))
+    return retrieved_grid(torch.stack(q_img), torch.stack(q_lab), torch.stack(r_img), torch.stack(r_lab),
+                          torch.stack(dist), first.splits.class_names, row_titles=titles, title=title)

@@ -1,197 +1,30 @@
-"""Cached attack computations for the book's attack chapter, and an
-interactive attack explorer (ipywidgets).
-
-:func:`saatlib.experiments.attacks.run_attack` caches an attack's *numbers* in the run
-store, but not its adversarial images. The book's attack chapter needs the
-images too (galleries, retrievals of an adversarial query, PR curves of the
-adversarial codes), so :func:`cached_attack` keeps them in the run store
-beside the numbers, which it stores under ``run_attack``'s own key: a second
-call, or a later ``run_attack``, loads.
+"""The attack explorer of the book's attack chapter (ipywidgets).
 
 :func:`explorer_grid` precomputes a small grid of budgets (eps) and iteration
-counts for a few queries; :func:`attack_explorer` then lets a reader move eps
-and iteration sliders and see the adversarial query, its amplified
-perturbation and its top-k retrievals before and after the attack. Every state
-of the grid is drawn in advance and switched in the browser, so the sliders
-answer at once, on the static page too; in a live kernel a setting off the
-grid is attacked on demand and cached in the run store.
-
-:func:`objective_ablation` compares SAAT's masked mainstay objective with
-variants (no mask, plain inner product) under the same engine (cached).
+counts for a few queries (:func:`saatlib.experiments.attacks.attack_with_examples`,
+cached in the run store with the adversarial images); :func:`attack_explorer`
+then lets a reader move eps and iteration sliders and see the adversarial
+query, its amplified perturbation and its top-k retrievals before and after
+the attack. Every state of the grid is drawn in advance and switched in the
+browser, so the sliders answer at once, on the static page too; in a live
+kernel a setting off the grid is attacked on demand and cached.
 """
 from __future__ import annotations
 
 from typing import Sequence
 
+import ipywidgets as w
 import torch
 
-from saatlib.book import HashRun, relevant_to, top_retrievals
+from saatlib.experiments.attacks import attack_with_examples
+from saatlib.experiments.retrieval import HashRun
+from saatlib.metrics import relevant_to, top_retrievals
+from saatlib.plots import new_figure
+from saatlib.plots.attacks import amplified, retrieval_before_after
+from saatlib.plots.images import show_image
 from saatlib.store import RunStore
-from saatlib.widgets import images_of
-
-EXAMPLES_KIND = "attack_examples"
-ABLATION_KIND = "attack_ablation"
-EXAMPLES_VERSION = 1
-
-
-def _resolve(profile: str, num_queries, topk):
-    from saatlib.profiles import get_profile
-
-    prof = get_profile(profile)
-    if num_queries == -1:
-        num_queries = prof["attack"]["num_queries"]
-    if topk == -1:
-        topk = prof["eval"]["topk"]
-    return num_queries, topk
-
-
-def attack_key(hash_config: dict, attack, num_queries: int | None, topk: int | None) -> dict:
-    """The run-store key of an attack run on ``hash_config``'s model, the one
-    :func:`saatlib.experiments.attacks.run_attack` uses."""
-    from saatlib.experiments.attacks import attack_key as key_of
-
-    return key_of(hash_config, attack, num_queries, topk, hash_config["seed"])
-
-
-def cached_attack(run: HashRun, name: str, targeted: bool = False, profile: str = "default",
-                  eps: float | None = None, steps: int | None = None, rule: str | None = None,
-                  num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
-                  device="cpu", examples: bool = True, progress: bool = False, recompute: bool = False) -> dict:
-    """:func:`saatlib.experiments.attacks.run_attack` on an already loaded run, optionally keeping the images.
-
-    Computes exactly what ``run_attack`` computes (same queries, targets,
-    seed and measurements) and stores its numbers under ``run_attack``'s key,
-    so either function finds the other's result. With ``examples`` the
-    adversarial images and codes are stored too (kind ``attack_examples``).
-    Working on the loaded :class:`~saatlib.book.HashRun` saves reloading the
-    data and model for every attack.
-
-    Returns:
-        ``run_attack``'s dict (``map_benign``, ``map_adversarial``,
-        ``map_theory``, ``perceptibility``, ``seconds``, ...) and ``cached``;
-        with ``examples`` also ``x_adv`` (Q, C, H, W) and ``adv_codes`` (Q, K),
-        CPU tensors for the first Q queries.
-    """
-    from saatlib.attack.evaluate import evaluate_attack
-    from saatlib.attack.registry import build_attack
-    from saatlib.experiments.attacks import (ATTACK_KIND, context_from_codes, hash_targets, query_batch,
-                                             stored_attack_result)
-
-    store = store or RunStore()
-    num_queries, topk = _resolve(profile, num_queries, topk)
-    attack = build_attack(name, targeted, profile, eps, steps, rule)
-    key = attack_key(run.config, attack, num_queries, topk)
-    ex_key = dict(key, what="adversarial_examples", version=EXAMPLES_VERSION)
-    if recompute:
-        store.delete(ATTACK_KIND, key)
-        store.delete(EXAMPLES_KIND, ex_key)
-    stored = stored_attack_result(store, EXAMPLES_KIND if examples else ATTACK_KIND, ex_key if examples else key)
-    if stored is not None:
-        tensors = store.load_tensors(EXAMPLES_KIND, ex_key) if examples else {}
-        return dict(stored, cached=True, **tensors)
-    codes = run.codes
-    x, y = query_batch(run.splits, num_queries)
-    targets = hash_targets(run.config, store, codes)[: len(y)] if attack.targeted else None
-    result = evaluate_attack(run.model.to(device), attack, x, y, context_from_codes(codes, run.config["seed"]),
-                             targets, topk, seed=run.config["seed"], device=device, progress=progress,
-                             return_examples=True)
-    tensors = {k: result.pop(k) for k in ("x_adv", "adv_codes")}
-    store.save(ATTACK_KIND, key, result=result)
-    if examples:
-        store.save(EXAMPLES_KIND, ex_key, tensors=tensors, result=result)
-        return dict(result, cached=False, **tensors)
-    return dict(result, cached=False)
-
-
-#: SAAT's mainstay objective and two ablations, all to minimise (s = h_adv * b*, element-wise)
-ABLATIONS = {
-    "SAAT (mask s > -0.5)": "mask",
-    "no mask": "nomask",
-    "inner product": "linear",
-}
-
-
-def ablation_loss(h: torch.Tensor, target: torch.Tensor, variant: str) -> torch.Tensor:
-    """Non-targeted objective ``variant`` of the relaxed codes h and mainstay codes ``target`` (B, K).
-
-    ``"mask"``: SAAT's sum(w (s+2) s) / sum(w), w = [s > -0.5] (bits already
-    flipped past -0.5 leave the objective); ``"nomask"``: mean((s+2) s) over
-    all bits; ``"linear"``: mean(s), i.e. -mean(h . (-b*)), the plain
-    inner-product objective (P2P-style, towards -b*).
-    """
-    from saatlib.attack.saat import mainstay_loss
-
-    if variant == "mask":
-        return mainstay_loss(h, target, targeted=False)
-    s = h * target
-    if variant == "nomask":
-        return ((s + 2) * s).mean()
-    if variant == "linear":
-        return s.mean()
-    raise ValueError(f"unknown objective variant {variant!r}; choose one of {sorted(ABLATIONS.values())}")
-
-
-def objective_ablation(run: HashRun, profile: str = "default", num_queries: int | None = -1,
-                       topk: int | None = -1, variants: Sequence[str] = ("mask", "nomask", "linear"),
-                       eps: float | None = None, steps: int | None = None, store: RunStore | None = None,
-                       device="cpu", batch_size: int = 256) -> dict:
-    """Attack the first queries of ``run`` with SAAT's engine (budget of ``profile``)
-    and each objective ``variant`` (:func:`ablation_loss`); cached per variant.
-
-    Every variant starts from the same random start (generator seeded with the
-    run's seed, batches of ``batch_size`` as :func:`saatlib.attack.evaluate.attack_queries`),
-    so ``"mask"`` reproduces the SAAT attack of :func:`cached_attack` exactly.
-
-    Returns:
-        ``{variant: {"map": MAP of the adversarial codes, "to_antipode":
-        mean share of bits equal to -b*, "flipped": mean bits changed from
-        the benign code, "margin": mean over bits of h_adv * b* at the end
-        (a = 1), "seconds"}}``.
-    """
-    import time
-
-    from saatlib.attack.evaluate import codes_of
-    from saatlib.attack.registry import build_attack
-    from saatlib.experiments.attacks import context_from_codes, query_batch
-    from saatlib.metrics import mean_average_precision
-
-    store = store or RunStore()
-    num_queries, topk = _resolve(profile, num_queries, topk)
-    attack = build_attack("SAAT", False, profile, eps, steps)
-    out = {}
-    for variant in variants:
-        key = dict(attack_key(run.config, attack, num_queries, topk), variant=variant, batch_size=batch_size,
-                   what="objective_ablation", version=EXAMPLES_VERSION)
-
-        def compute(variant=variant) -> dict:
-            x, y = query_batch(run.splits, num_queries)
-            context = context_from_codes(run.codes, run.config["seed"]).to(device)
-            model = run.model.to(device)
-            g = torch.Generator(device=device).manual_seed(run.config["seed"])
-            t0 = time.perf_counter()
-            advs, margins = [], []
-            for s in range(0, x.shape[0], batch_size):
-                xb, yb = x[s:s + batch_size].to(device), y[s:s + batch_size].to(device)
-                target = attack.reference_codes(yb, context)
-                xa = attack.engine().perturb(model, xb, lambda h, t=target: ablation_loss(h, t, variant), g)
-                with torch.no_grad():
-                    margins.append((model(xa) * target).cpu())
-                advs.append(xa.cpu())
-            seconds = time.perf_counter() - t0
-            x_adv = torch.cat(advs)
-            adv = codes_of(model, x_adv, device=device)
-            benign = run.codes["query_codes"][: x.shape[0]]
-            ref = attack.reference_codes(y, context_from_codes(run.codes, run.config["seed"]))
-            return {
-                "map": mean_average_precision(adv, run.codes["db_codes"], y, run.codes["db_labels"], topk=topk),
-                "to_antipode": float((adv == -ref).float().mean()),
-                "flipped": float((adv != benign).float().sum(1).mean()),
-                "margin": float(torch.cat(margins).mean()),
-                "seconds": seconds,
-            }
-
-        out[variant] = store.cached_result(ABLATION_KIND, key, compute)
-    return out
+from saatlib.widgets.controls import explorer_box, figure_image, figure_leaf, images_of
+from saatlib.widgets.precomputed import PrecomputedExplorer
 
 
 def explorer_grid(run: HashRun, eps_255: Sequence[float], steps: Sequence[int], num_queries: int = 4,
@@ -209,8 +42,8 @@ def explorer_grid(run: HashRun, eps_255: Sequence[float], steps: Sequence[int], 
     grid = {}
     for e in eps_255:
         for s in steps:
-            r = cached_attack(run, name, targeted, profile, eps=float(e) / 255, steps=int(s),
-                              num_queries=num_queries, store=store, device=device)
+            r = attack_with_examples(run, name, targeted, profile, eps=float(e) / 255, steps=int(s),
+                                     num_queries=num_queries, store=store, device=device)
             grid[float(e), int(s)] = {"x_adv": r["x_adv"], "adv_codes": r["adv_codes"],
                                       "linf": r["perceptibility"]["linf"], "seconds": r["seconds"]}
     return grid
@@ -248,7 +81,7 @@ def retrieval_rows(run: HashRun, queries: dict, k: int = 10) -> dict:
     Returns:
         ``{row title: (image, retrieved images (k, C, H, W), their labels
         (k, L), Hamming distances (k,))}``, the database ranked by
-        :func:`saatlib.book.top_retrievals`.
+        :func:`saatlib.metrics.top_retrievals`.
     """
     rows = {}
     for title, (image, code) in queries.items():
@@ -262,8 +95,6 @@ def explorer_figure(run: HashRun, state: dict, eps_255: float, steps: int, query
                     rows: Sequence[str] = ("benign", "adversarial")):
     """The explorer's picture: the top-k retrievals of the benign and/or of the adversarial query
     (one row each, ``rows`` picks them)."""
-    from saatlib.plots.attacks import retrieval_before_after
-
     queries = {"benign": ("benign", state["x"], state["benign_code"]),
                "adversarial": (f"eps {eps_255:g}/255, {steps} it.", state["x_adv"], state["adv_code"])}
     picked = {queries[r][0]: queries[r][1:] for r in rows}
@@ -274,10 +105,6 @@ def explorer_figure(run: HashRun, state: dict, eps_255: float, steps: int, query
 
 def perturbation_strip(state: dict, eps_255: float, width: float = 3.2):
     """Benign query, adversarial query and the perturbation (amplified so eps maps to +-0.5)."""
-    from saatlib.plots._common import new_figure
-    from saatlib.plots.attacks import amplified
-    from saatlib.plots.images import show_image
-
     fig = new_figure(height=1.45, width=width)
     axes = fig.subplots(1, 3)
     delta = state["x_adv"] - state["x"]
@@ -297,15 +124,16 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
 
     Every (eps, iterations, query) of ``grid`` is drawn in advance and the
     controls switch between the drawings in the browser
-    (:class:`~saatlib.precomputed.PrecomputedExplorer`), so the sliders also
+    (:class:`~saatlib.widgets.precomputed.PrecomputedExplorer`), so the sliders also
     answer on the static page. In a live kernel the "compute" row attacks a
     setting off the grid on demand (``box.compute``: :func:`explorer_grid` for every
-    (eps, iterations) pair the new setting adds, i.e. :func:`cached_attack`
-    of ``attack_name`` with ``targeted``, ``profile``, ``store``, ``device``,
-    cached in the run store), with a progress bar, and adds it to the sliders.
+    (eps, iterations) pair the new setting adds, i.e.
+    :func:`~saatlib.experiments.attacks.attack_with_examples` of ``attack_name``
+    with ``targeted``, ``profile``, ``store``, ``device``, cached in the run
+    store), with a progress bar, and adds it to the sliders.
 
     Args:
-        run: the attacked model's :class:`~saatlib.book.HashRun`.
+        run: the attacked model's :class:`~saatlib.experiments.retrieval.HashRun`.
         grid: :func:`explorer_grid` of this model (grown in place on demand).
         queries: query indices offered (default: every query the grid holds).
         initial: (eps in units of 1/255, steps) shown first (default: the
@@ -313,7 +141,7 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
         initial_query: query shown first (default: the one that loses most
             relevant items from its top k at the initial setting).
     Returns:
-        an ``ipywidgets.VBox`` (:func:`saatlib.widgets.explorer_box`);
+        an ``ipywidgets.VBox`` (:func:`saatlib.widgets.controls.explorer_box`);
         ``box.controls`` holds the eps slider, the iteration slider and the
         query drop-down, ``box.state`` the shown state (:func:`explorer_state`
         plus ``eps``, ``steps``, ``query``), ``box.compute(eps_255, steps)``
@@ -321,11 +149,6 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
     Raises:
         ValueError: empty grid, or ``initial`` not in it.
     """
-    import ipywidgets as w
-
-    from saatlib.precomputed import PrecomputedExplorer
-    from saatlib.widgets import explorer_box, figure_image, figure_leaf
-
     if not grid:
         raise ValueError("attack_explorer needs a non-empty grid (see explorer_grid)")
     eps_values = sorted({e for e, _ in grid})

@@ -1,9 +1,8 @@
-"""Interactive explorers for the book (ipywidgets).
+"""Retrieval explorers of the book: ranked retrievals of a query, mainstay codes of picked labels.
 
 Each builder takes runs that are already trained and encoded
-(:func:`saatlib.book.load_run`, which reads the run store), so drawing a
-state only ranks cached codes. Figures are shown in ``ipywidgets.Image``
-widgets (PNG bytes), so the stored widget state carries every picture.
+(:func:`saatlib.experiments.load_run`, which reads the run store), so drawing a
+state only ranks cached codes.
 
 - :func:`query_browser`: pick a method and a query; see its top-k retrievals.
 - :func:`label_picker`: pick one or two labels; see their mainstay code
@@ -11,107 +10,22 @@ widgets (PNG bytes), so the stored widget state carries every picture.
 
 Every explorer draws each state of a small grid while the chapter executes and
 lets its controls switch between them in the browser
-(:mod:`saatlib.precomputed`), so the static HTML book answers as a live kernel
-does.
+(:mod:`saatlib.widgets.precomputed`), so the static HTML book answers as a live
+kernel does.
 """
 from __future__ import annotations
 
-import io
 from typing import Sequence
 
+import ipywidgets as w
 import torch
 
-from saatlib.book import HashRun, relevant_to, top_retrievals
 from saatlib.dmfl import WEIGHTINGS, mainstay_codes
+from saatlib.experiments.retrieval import HashRun
+from saatlib.metrics import relevant_to, top_retrievals
 from saatlib.plots import code_neighbours, retrieved_grid
-
-FIGURE_DPI = 100
-
-
-#: colours of the palette PNGs of precomputed outputs: about 2.5x smaller than
-#: full-colour PNGs of the same figures, with no visible change (grey images,
-#: a few frame and text colours)
-LEAF_COLORS = 256
-
-
-def figure_png(fig, dpi: int = FIGURE_DPI, colors: int | None = None) -> bytes:
-    """PNG bytes of a matplotlib figure; with ``colors``, a palette PNG of that many colours."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    if colors is None:
-        return buf.getvalue()
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.open(buf).convert("RGB").quantize(colors=colors).save(out, format="PNG", optimize=True)
-    return out.getvalue()
-
-
-def images_of(imageset, indices) -> torch.Tensor:
-    """Images ``indices`` of an image set as one (n, C, H, W) tensor."""
-    idx = torch.as_tensor(indices, dtype=torch.int64).reshape(-1)
-    if hasattr(imageset, "batch"):
-        return imageset.batch(idx)[0]
-    return torch.stack([imageset[int(i)][0] for i in idx]) if len(idx) else torch.empty(0)
-
-
-def _image_widget():
-    import ipywidgets as w
-
-    return w.Image(format="png", layout=w.Layout(width="100%", max_width="760px", height="auto"))
-
-
-def figure_image(fig):
-    """An ``ipywidgets.Image`` of a matplotlib figure (palette PNG, :data:`LEAF_COLORS`); closes the figure."""
-    from matplotlib import pyplot as plt
-
-    picture = _image_widget()
-    picture.value = figure_png(fig, colors=LEAF_COLORS)
-    plt.close(fig)
-    return picture
-
-
-def figure_leaf(caption: str, *figures, state: dict | None = None):
-    """One precomputed output of an explorer: a caption (HTML) above pictures of ``figures``.
-
-    ``figures`` are matplotlib figures (drawn by :func:`figure_image`) or
-    ready widgets (e.g. a picture shared by several outputs); ``state`` (what
-    the output shows, for code and tests) rides along as ``leaf.state``.
-    """
-    import ipywidgets as w
-
-    pictures = [f if isinstance(f, w.Widget) else figure_image(f) for f in figures]
-    leaf = w.VBox([w.HTML(caption), *pictures])
-    leaf.state = dict(state or {})
-    return leaf
-
-
-def explorer_box(explorer, rows, extra=()):
-    """The VBox a builder returns: control ``rows`` above ``explorer.view``, then ``extra``.
-
-    ``box.explorer`` is the :class:`~saatlib.precomputed.PrecomputedExplorer`,
-    ``box.controls`` its controls, ``box.shown()`` the output on view and
-    ``box.state`` that output's state (kept in step with the controls).
-    """
-    import ipywidgets as w
-
-    box = w.VBox([*rows, explorer.view, *extra])
-    box.add_class("saat-explorer")  # handles for the browser tests and the book's CSS
-    explorer.view.add_class("saat-explorer-output")
-    box.explorer, box.controls, box.shown = explorer, tuple(explorer.controls), explorer.shown
-    box.state = {}
-
-    def sync(*_):
-        if explorer.quiet:
-            return
-        box.state.clear()
-        box.state.update(getattr(explorer.shown(), "state", {}))
-
-    for c in explorer.controls:
-        c.observe(sync, names="index")
-    explorer.on_rebuild = sync
-    sync()
-    return box
+from saatlib.widgets.controls import explorer_box, figure_leaf, images_of
+from saatlib.widgets.precomputed import PrecomputedExplorer
 
 
 def query_browser(runs: dict[str, HashRun] | HashRun, k: int = 10, initial_query: int = 0,
@@ -119,7 +33,7 @@ def query_browser(runs: dict[str, HashRun] | HashRun, k: int = 10, initial_query
     """A method drop-down and a query slider over the top-k retrievals.
 
     Every (method, query) pair is drawn in advance
-    (:class:`~saatlib.precomputed.PrecomputedExplorer`), so the controls also
+    (:class:`~saatlib.widgets.precomputed.PrecomputedExplorer`), so the controls also
     answer on the static page. In a live kernel "show query" adds any other
     query to the slider.
 
@@ -129,13 +43,9 @@ def query_browser(runs: dict[str, HashRun] | HashRun, k: int = 10, initial_query
         initial_query: query index shown first.
         queries: query indices on the slider (default: the first 8 and ``initial_query``).
     Returns:
-        an ``ipywidgets.VBox`` (:func:`explorer_box`); ``box.controls`` holds
+        an ``ipywidgets.VBox`` (:func:`~saatlib.widgets.controls.explorer_box`); ``box.controls`` holds
         the method drop-down and the query slider.
     """
-    import ipywidgets as w
-
-    from saatlib.precomputed import PrecomputedExplorer
-
     if isinstance(runs, HashRun):
         runs = {runs.config["method"]: runs}
     if not runs:
@@ -200,15 +110,11 @@ def label_picker(run: HashRun, k: int = 10, initial_labels: Sequence[int] = (0,)
         initial_labels: up to two labels shown first.
         weightings: weightings offered (default: :data:`saatlib.dmfl.WEIGHTINGS`).
     Returns:
-        an ``ipywidgets.VBox`` (:func:`explorer_box`); ``box.controls`` holds
+        an ``ipywidgets.VBox`` (:func:`~saatlib.widgets.controls.explorer_box`); ``box.controls`` holds
         the weighting and the two label drop-downs, ``box.state`` the shown
         ``labels``, ``code`` and its neighbours (``indices``, ``distances``,
         ``relevant``); empty labels and no code when none is picked.
     """
-    import ipywidgets as w
-
-    from saatlib.precomputed import PrecomputedExplorer
-
     names = list(class_names or run.splits.class_names or [str(i) for i in range(run.splits.num_classes)])
     initial = sorted({int(i) for i in initial_labels})
     if len(initial) > 2 or any(not 0 <= i < len(names) for i in initial):

@@ -18,11 +18,15 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import ipywidgets as w
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from saatlib.plots._common import new_figure
+from saatlib.experiments.robustness import evaluate_defense
+from saatlib.plots import new_figure
 from saatlib.store import RunStore
+from saatlib.widgets.controls import explorer_box, figure_leaf
+from saatlib.widgets.precomputed import PrecomputedExplorer
 
 
 def lambda_mu_grid(hash_config: dict, lambdas: Sequence[float] = (0.0, 1.0, 3.0), mus: Sequence[float] = (1e-4,),
@@ -46,8 +50,6 @@ def lambda_mu_grid(hash_config: dict, lambdas: Sequence[float] = (0.0, 1.0, 3.0)
     Raises:
         ValueError: an empty grid or a negative value.
     """
-    from saatlib.experiments import evaluate_defense
-
     if not lambdas or not mus:
         raise ValueError("lambda_mu_grid needs at least one lambda and one mu")
     if any(v < 0 for v in (*lambdas, *mus)):
@@ -112,22 +114,17 @@ def lambda_mu_explorer(grid: dict, attack: str = "SAAT", undefended: dict | None
     """Sliders for lambda and mu over a computed :func:`lambda_mu_grid`.
 
     Every cell is drawn in advance and the sliders switch between the
-    drawings in the browser (:class:`~saatlib.precomputed.PrecomputedExplorer`),
+    drawings in the browser (:class:`~saatlib.widgets.precomputed.PrecomputedExplorer`),
     so they answer on the static page too. An axis with a single value gets
     no slider (it could not move) but a line that names the value.
 
     Returns:
-        an ``ipywidgets.VBox`` (:func:`saatlib.widgets.explorer_box`);
+        an ``ipywidgets.VBox`` (:func:`saatlib.widgets.controls.explorer_box`);
         ``box.controls`` holds the lambda and mu sliders, ``box.state`` the
         shown cell (``lambda``, ``mu`` and its grid entry).
     Raises:
         ValueError: an empty grid, or ``initial`` not in it.
     """
-    import ipywidgets as w
-
-    from saatlib.precomputed import PrecomputedExplorer
-    from saatlib.widgets import explorer_box, figure_leaf
-
     if not grid:
         raise ValueError("lambda_mu_explorer needs a non-empty grid (see lambda_mu_grid)")
     lams, mus = _axes_values(grid)

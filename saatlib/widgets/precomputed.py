@@ -24,6 +24,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Hashable, Sequence
 
+import ipywidgets as w
+
 log = logging.getLogger(__name__)
 
 
@@ -50,8 +52,6 @@ class PrecomputedExplorer:
 
     def __init__(self, controls: Sequence, render: Callable[..., Any],
                  key: Callable[..., Hashable] | None = None):
-        import ipywidgets as w
-
         if not controls:
             raise ValueError("PrecomputedExplorer needs at least one control")
         for c in controls:
@@ -92,8 +92,6 @@ class PrecomputedExplorer:
 
     def _build(self, depth: int, prefix: tuple, options: list[list]):
         """The subtree below ``prefix`` (values of the controls above ``depth``): stacks, links, outputs."""
-        import ipywidgets as w
-
         if depth == len(self.controls):
             return self.leaf(*prefix)
         children = [self._build(depth + 1, prefix + (v,), options) for v in options[depth]]
