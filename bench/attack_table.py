@@ -20,7 +20,7 @@ import json
 from saatlib.attack.registry import NON_TARGETED, TARGETED
 from saatlib.experiments.attacks import run_attack
 from saatlib.experiments.hash_models import hashing_config
-from saatlib.report import paired_difference
+from saatlib.report.tables import paired_difference
 from saatlib.store import RunStore
 
 

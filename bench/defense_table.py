@@ -9,7 +9,7 @@ objective no defense trains on). Prints MAP (%) per defense and attack, the
 defense's training time, and two checks: does SAAT at least double the
 undefended model's MAP under the SAAT attack, and does SAAT beat ATRDH under
 every attack. The paper's Table II rows at the same code length are printed
-for reference (:mod:`saatlib.paper`). Everything is cached in the run store,
+for reference (:mod:`saatlib.report.paper`). Everything is cached in the run store,
 so a second run only prints.
 
     python bench/defense_table.py [--profile default] [--datasets fashion-mnist,fashion-mnist-mosaics]
@@ -28,13 +28,15 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from saatlib import paper, report  # noqa: E402
+from saatlib.experiments import CHECK, evaluate_defense  # noqa: E402
 from saatlib.experiments.hash_models import hashing_config  # noqa: E402
 from saatlib.profiles import profile_names  # noqa: E402
+from saatlib.report import paper  # noqa: E402
+from saatlib.report.tables import TABLE2_ATTACKS, TABLE2_COLUMNS, table2_row  # noqa: E402
+from saatlib.report.verdicts import defense_verdicts  # noqa: E402
 from saatlib.store import RunStore  # noqa: E402
-from saatlib.experiments import CHECK, evaluate_defense  # noqa: E402
 
-COLUMNS = ("HAG", "SDHA", "SAAT", CHECK)
+COLUMNS = (*TABLE2_ATTACKS, CHECK)
 
 
 def paper_rows(bits: int) -> list[str]:
@@ -45,7 +47,7 @@ def paper_rows(bits: int) -> list[str]:
             table.setdefault((row["defense"], row["dataset"]), {})[row["attack"]] = row["value"]
     lines = []
     for (defense, dataset), values in sorted(table.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        cells = "  ".join(f"{values.get(a, float('nan')):6.2f}" for a in ("Original", "HAG", "SDHA", "SAAT"))
+        cells = "  ".join(f"{values.get(a, float('nan')):6.2f}" for a in TABLE2_COLUMNS)
         lines.append(f"  {dataset:<11} {defense:<6} {cells}")
     return lines
 
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu = sum(h.get("cpu_seconds", float("nan")) for h in r["history"])
             print(f"{name:<8}{100 * r['map_benign']:9.2f}{cells}{r['train_seconds']:9.1f}{cpu:8.1f}  {epochs}")
         print("(train s: wall time of the defense's epochs; cpu s: CPU time of the process over them, all threads)")
-        v = report.defense_verdicts({m: report.table2_row(r) for m, r in rows.items()}, attacks=COLUMNS)
+        v = defense_verdicts({m: table2_row(r) for m, r in rows.items()}, attacks=COLUMNS)
         if v["saat_over_none"] is not None:
             base, saat = rows["none"]["map_under_attack"]["SAAT"], rows["SAAT"]["map_under_attack"]["SAAT"]
             print(f"check: SAAT-trained MAP under the SAAT attack {100 * saat:.2f} vs undefended {100 * base:.2f} "
@@ -104,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
                   else f"check: SAAT does not beat ATRDH under {', '.join(lost)}")
     ref = paper_rows(args.bits)
     if ref:
-        print(f"\npaper, Table II, {args.bits} bits (MAP %):  Original   HAG   SDHA   SAAT")
+        print(f"\npaper, Table II, {args.bits} bits (MAP %):  " + "  ".join(f"{c:>6}" for c in TABLE2_COLUMNS))
         print("\n".join(ref))
     if args.json:
         Path(args.json).write_text(json.dumps(all_rows, indent=1, default=float))

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 
 from saatlib import fidelity
-from saatlib.report import paired_difference
+from saatlib.report.tables import paired_difference
 from saatlib.experiments.attacks import run_attack
 from saatlib.experiments.hash_models import hashing_config
 from saatlib.store import RunStore

@@ -14,6 +14,8 @@ from saatlib.metrics import code_diversity, collapse_status, database_diversity
 from saatlib.experiments.hash_models import hashing_config, load_data
 from saatlib.profiles import get_profile
 from saatlib.defense.registry import DEFENSES, defense_params
+from saatlib.report.tables import table2_row
+from saatlib.report.verdicts import defense_verdicts
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -178,16 +180,14 @@ def test_a_model_emitting_one_code_is_flagged_collapsed():
 
 
 def test_table2_row_of_a_collapsed_model_reports_no_robustness():
-    from saatlib import report
-
     result = {"defense": "SAAT", "map_benign": 0.1, "map_under_attack": {"HAG": 0.1, "SAAT": 0.1},
               "status": "collapsed"}
-    row = report.table2_row(result)
+    row = table2_row(result)
     assert row == {"Original": 0.1, "HAG": None, "SAAT": None}
-    verdict = report.defense_verdicts({"SAAT": row, "ATRDH": {"HAG": 0.05, "SAAT": 0.04}, "none": {"SAAT": 0.02}},
-                                      attacks=("HAG", "SAAT"))
+    verdict = defense_verdicts({"SAAT": row, "ATRDH": {"HAG": 0.05, "SAAT": 0.04}, "none": {"SAAT": 0.02}},
+                               attacks=("HAG", "SAAT"))
     assert verdict["saat_beats_atrdh"] is None and verdict["saat_doubles_none"] is None
-    ok = report.table2_row(dict(result, status="ok"))
+    ok = table2_row(dict(result, status="ok"))
     assert ok["SAAT"] == 0.1
 
 

@@ -1,8 +1,26 @@
-"""saatlib.report: the reproduction chapter's tables and verdicts, on hand-made and paper numbers."""
-import pytest
+"""saatlib.report.tables and saatlib.report.verdicts: the reproduction tables and the paper's claims,
+on hand-made numbers and on the paper's CSV files read here with the csv module."""
+import csv
+from pathlib import Path
 
-from saatlib import paper, report
+import pytest
+import torch
+
+from saatlib.attack.registry import NON_TARGETED, TARGETED
 from saatlib.profiles import get_profile
+from saatlib.report import paper, tables, verdicts
+
+RESOURCES = Path(__file__).resolve().parent.parent / "saatlib" / "resources"
+
+
+def read_paper_csv(name: str) -> list[dict]:
+    """The rows of one of the paper's CSV files, read without saatlib (``#`` lines skipped)."""
+    with (RESOURCES / name).open(encoding="utf-8") as f:
+        return list(csv.DictReader(line for line in f if line.strip() and not line.startswith("#")))
+
+
+PAPER_T1 = read_paper_csv("paper_table1_attacks.csv")
+PAPER_T2 = read_paper_csv("paper_table2_defenses.csv")
 
 
 def _attack(adv, benign=0.8, tbenign=None):
@@ -18,31 +36,197 @@ RESULTS = {("HAG", False): _attack(0.30, 0.81), ("SDHA", False): _attack(0.25, 0
            ("SAAT", True): _attack(0.70, 0.80, 0.04)}
 
 
+# --- the rows, defined once --------------------------------------------------------------------
+
+def test_table1_rows_follow_the_registry_and_the_papers_csv():
+    assert tables.NON_TARGETED_ROWS == ("HAG", "SDHA", "SAAT") == NON_TARGETED
+    assert tables.TARGETED_ROWS == ("P2P", "DHTA", "THA", "SAAT-targeted")
+    assert tables.TABLE1_ROWS == ("Original", "HAG", "SDHA", "SAAT", "Original t-MAP", "P2P", "DHTA", "THA",
+                                  "SAAT-targeted")
+    # the paper's rows are its CSV file's methods, in the file's order, with their metric
+    paper_rows = list(dict.fromkeys((r["method"], r["metric"]) for r in PAPER_T1))
+    assert [(r.name, r.metric) for r in tables.TABLE1 if r.in_paper] == paper_rows
+    assert tables.PAPER_TABLE1_ROWS == ("Original", "HAG", "SDHA", "SAAT", "Original t-MAP", "P2P", "DHTA",
+                                        "ProS-GAN", "THA", "SAAT-targeted")
+    # every implemented row names its registry attack
+    assert {(r.attack, r.targeted) for r in tables.TABLE1 if r.attack is not None} == \
+        {*((a, False) for a in NON_TARGETED), *((a, True) for a in TARGETED)}
+    assert tables.TABLE1_METRIC["Original t-MAP"] == "t-MAP" and tables.TABLE1_METRIC["SAAT"] == "MAP"
+
+
+def test_table2_columns_are_the_papers():
+    assert tables.TABLE2_ATTACKS == NON_TARGETED
+    assert tables.TABLE2_COLUMNS == tuple(dict.fromkeys(r["attack"] for r in PAPER_T2))
+    assert tables.TABLE2_COLUMNS == ("Original", "HAG", "SDHA", "SAAT")
+
+
+def test_row_name():
+    assert tables.row_name("SAAT", True) == "SAAT-targeted"
+    assert tables.row_name("SAAT", False) == "SAAT" and tables.row_name("THA", True) == "THA"
+
+
 def test_attacked_queries_caps_the_wish_by_the_profile():
     cap = get_profile("smoke")["attack"]["num_queries"]
-    assert report.attacked_queries("smoke", "fashion-mnist", {"fashion-mnist": 100}) == min(100, cap)
-    assert report.attacked_queries("smoke", "fashion-mnist", {"fashion-mnist": 3}) == 3
-    assert report.attacked_queries("smoke", "other", {"fashion-mnist": 3}) == cap  # no wish: the cap
-    assert report.attacked_queries("smoke", "x", 5) == 5
-    assert report.attacked_queries("paper", "x", 7) == 7  # the paper profile has no cap (None)
-    assert report.attacked_queries("paper", "x", None) is None
+    assert cap == 16
+    assert tables.attacked_queries("smoke", "fashion-mnist", {"fashion-mnist": 100}) == 16
+    assert tables.attacked_queries("smoke", "fashion-mnist", {"fashion-mnist": 3}) == 3
+    assert tables.attacked_queries("smoke", "other", {"fashion-mnist": 3}) == 16  # no wish: the cap
+    assert tables.attacked_queries("smoke", "x", 5) == 5
+    assert tables.attacked_queries("paper", "x", 7) == 7  # the paper profile has no cap (None)
+    assert tables.attacked_queries("paper", "x", None) is None
 
+
+# --- Table I -----------------------------------------------------------------------------------
 
 def test_table1_column_rows_and_sources():
-    col = report.table1_column(RESULTS)
-    assert list(col) == list(report.TABLE1_ROWS)
-    assert col["Original"] == 0.80  # the non-targeted SAAT run's benign MAP, not HAG's 0.81
-    assert col["Original t-MAP"] == 0.04  # the targeted SAAT run's
-    assert col["SAAT"] == 0.10 and col["SAAT-targeted"] == 0.70 and col["HAG"] == 0.30
+    col = tables.table1_column(RESULTS)
+    assert col == {"Original": 0.80, "HAG": 0.30, "SDHA": 0.25, "SAAT": 0.10, "Original t-MAP": 0.04,
+                   "P2P": 0.60, "DHTA": 0.65, "THA": 0.55, "SAAT-targeted": 0.70}
+    assert list(col) == list(tables.TABLE1_ROWS)
+    # Original: the non-targeted SAAT run's benign MAP (0.80), not HAG's 0.81; Original t-MAP: targeted SAAT's
 
 
 def test_table1_column_without_saat_takes_another_benign_map():
-    col = report.table1_column({("HAG", False): _attack(0.3, 0.7)})
-    assert col == {"Original": 0.7, "HAG": 0.3}
+    col = tables.table1_column({("HAG", False): _attack(0.3, 0.7), ("THA", True): _attack(0.5, 0.9, 0.02)})
+    assert col == {"Original": 0.7, "HAG": 0.3, "Original t-MAP": 0.02, "THA": 0.5}
+    assert list(col) == ["Original", "HAG", "Original t-MAP", "THA"]
 
+
+def test_paper_table1_column_reads_the_csv():
+    col = tables.paper_table1_column("NUS-WIDE", 32)
+    assert col["Original"] == 77.47 and col["HAG"] == 13.32 and col["SDHA"] == 12.98 and col["SAAT"] == 11.89
+    assert col["THA"] == 72.98 and col["SAAT-targeted"] == 73.99 and col["ProS-GAN"] == 74.29
+    assert list(col) == list(tables.PAPER_TABLE1_ROWS)
+    assert col["Original t-MAP"] is None
+    for r in PAPER_T1:  # every value of the file, read here with the csv module
+        assert tables.paper_table1_column(r["dataset"], int(r["bits"]))[r["method"]] == float(r["value"])
+    assert all(v is None for v in tables.paper_table1_column("NUS-WIDE", 12).values())
+
+
+def test_table1_side_by_side_in_percent():
+    ours = {"fm": {"Original": 0.8, "SAAT": 0.1, "SAAT-targeted": 0.7}}
+    theirs = {"P": {"Original": 80.0, "SAAT": 12.0, "ProS-GAN": 70.0}}
+    t = tables.table1_side_by_side(ours, theirs)
+    assert list(t) == ["metric", "ours fm", "paper P"]
+    assert list(t["ours fm"]) == list(tables.PAPER_TABLE1_ROWS)
+    assert t["metric"]["HAG"] == "MAP" and t["metric"]["ProS-GAN"] == "t-MAP"
+    assert t["ours fm"]["Original"] == pytest.approx(80.0) and t["ours fm"]["SAAT-targeted"] == pytest.approx(70.0)
+    assert t["ours fm"]["HAG"] is None and t["ours fm"]["ProS-GAN"] is None
+    assert t["paper P"]["SAAT"] == 12.0 and t["paper P"]["ProS-GAN"] == 70.0 and t["paper P"]["HAG"] is None
+
+
+def test_retained_shares():
+    r = tables.retained({"Original": 0.8, "HAG": 0.4, "SDHA": None, "SAAT": 0.2})
+    assert r == {"HAG": pytest.approx(0.5), "SDHA": None, "SAAT": pytest.approx(0.25)}
+    assert tables.retained({"Original": 0.0, "HAG": 0.0})["HAG"] is None
+    p = tables.retained(tables.paper_table1_column("FLICKR-25K", 32))
+    assert p["SAAT"] == pytest.approx(14.53 / 82.28)
+    side = tables.retained_side_by_side({"fm": {"Original": 0.5, "HAG": 0.25, "SDHA": 0.1, "SAAT": 0.05}},
+                                        {"P": {"Original": 50.0, "HAG": 10.0, "SDHA": 5.0, "SAAT": 25.0}})
+    assert side == {"ours fm": {"HAG": 0.5, "SDHA": pytest.approx(0.2), "SAAT": pytest.approx(0.1)},
+                    "paper P": {"HAG": 0.2, "SDHA": 0.1, "SAAT": 0.5}}
+
+
+# --- Table II ----------------------------------------------------------------------------------
+
+def test_table2_row_from_an_evaluate_defense_dict():
+    result = {"map_benign": 0.7, "map_under_attack": {"HAG": 0.5, "SDHA": 0.4, "SAAT": 0.3, "check": 0.2}}
+    assert tables.table2_row(result) == {"Original": 0.7, "HAG": 0.5, "SDHA": 0.4, "SAAT": 0.3, "check": 0.2}
+
+
+def test_paper_table2_rows_with_the_undefended_model_from_table1():
+    rows = tables.paper_table2_rows("MS-COCO", 32)
+    assert list(rows) == ["none", "ATRDH", "SAAT"]
+    assert rows["none"] == {"Original": 57.41, "HAG": 13.97, "SDHA": 12.38, "SAAT": 11.21}
+    assert rows["ATRDH"]["SAAT"] == 23.24 and rows["SAAT"]["SAAT"] == 30.87
+    assert rows["SAAT"]["Original"] == 49.41
+    assert list(tables.paper_table2_rows("MS-COCO", 32, undefended=False)) == ["ATRDH", "SAAT"]
+    for r in PAPER_T2:  # every value of the file, read here with the csv module
+        got = tables.paper_table2_rows(r["dataset"], int(r["bits"]))[r["defense"]][r["attack"]]
+        assert got == float(r["value"])
+
+
+def test_table2_side_by_side_in_percent():
+    ours = {"fm": {"none": {"Original": 0.9, "HAG": 0.2, "check": 0.1}, "SAAT": {"Original": 0.8, "HAG": None}}}
+    theirs = {"P": {"SAAT": {"Original": 60.0, "HAG": 50.0, "SDHA": 40.0, "SAAT": 30.0}}}
+    t = tables.table2_side_by_side(ours, theirs, ("Original", "HAG", "check"))
+    assert list(t) == [("ours fm", "none"), ("ours fm", "SAAT"), ("paper P", "SAAT")]
+    assert t["ours fm", "none"] == {"Original": pytest.approx(90.0), "HAG": pytest.approx(20.0),
+                                    "check": pytest.approx(10.0)}
+    assert t["ours fm", "SAAT"] == {"Original": pytest.approx(80.0), "HAG": None, "check": None}
+    assert t["paper P", "SAAT"] == {"Original": 60.0, "HAG": 50.0, "check": None}
+    assert list(tables.table2_side_by_side({}, theirs)["paper P", "SAAT"]) == ["Original", "HAG", "SDHA", "SAAT"]
+
+
+def test_benign_cost_in_points():
+    ours = {"fm": {"none": {"Original": 0.80}, "SAAT": {"Original": 0.75}, "CgAT": {"Original": 0.82}},
+            "no undefended": {"SAAT": {"Original": 0.5}}}
+    theirs = {"P": {"none": {"Original": 77.0}, "SAAT": {"Original": 60.0}, "ATRDH": {"Original": None}}}
+    assert tables.benign_cost(ours, theirs) == {"ours fm": {"SAAT": pytest.approx(-5.0), "CgAT": pytest.approx(2.0)},
+                                                "paper P": {"SAAT": -17.0, "ATRDH": None}}
+
+
+# --- per-query evidence ------------------------------------------------------------------------
+
+#: 4 database items, K = 2: codes (+,+), (+,-), (-,+), (-,-); items 0 and 2 of class 0, 1 and 3 of class 1
+DB = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
+DB_Y = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+
+
+def test_paired_difference_hand_worked():
+    # differences 0.1, 0.3, 0.2: mean 0.2, sample sd 0.1, se 0.1 / sqrt(3)
+    mean, se = tables.paired_difference([0.5, 0.6, 0.4], [0.4, 0.3, 0.2])
+    assert mean == pytest.approx(0.2) and se == pytest.approx(0.1 / 3 ** 0.5)
+    assert tables.paired_difference([0.5], [0.1]) == (pytest.approx(0.4), 0.0)
+
+
+def test_paired_ap_gap_hand_worked():
+    """Two class-0 queries. Code (+,+): distances 0, 1, 1, 2 -> ranking 0, 1, 2, 3 (ties by index),
+    relevant 1, 0, 1, 0: AP = (1/1 + 2/3) / 2 = 5/6. Code (-,-): distances 2, 1, 1, 0 -> ranking
+    3, 1, 2, 0, relevant 0, 0, 1, 1: AP = (1/3 + 2/4) / 2 = 5/12. Code (+,-): distances 1, 0, 2, 1 ->
+    ranking 1, 0, 3, 2, relevant 0, 1, 0, 1: AP = (1/2 + 2/4) / 2 = 1/2."""
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    a = torch.tensor([[1.0, 1.0], [1.0, 1.0]])
+    b = torch.tensor([[-1.0, -1.0], [1.0, -1.0]])
+    mean, se = tables.paired_ap_gap(a, b, DB, y, DB_Y, topk=None)
+    diffs = [5 / 6 - 5 / 12, 5 / 6 - 1 / 2]  # 5/12 and 1/3: sd |5/12 - 1/3| / sqrt(2), se = sd / sqrt(2)
+    assert mean == pytest.approx(sum(diffs) / 2)
+    assert se == pytest.approx(abs(diffs[0] - diffs[1]) / 2)
+    # AP@2: (+,+) 1/1 (one relevant in its top 2); (-,-) 0 (none relevant)
+    assert tables.paired_ap_gap(a[:1], b[:1], DB, y[:1], DB_Y, topk=2) == (pytest.approx(1.0), 0.0)
+
+
+def test_closest_rival_gaps_picks_the_closest_rival_and_pairs_the_queries():
+    y, target = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]])
+    far, near = torch.tensor([[-1.0, -1.0]]), torch.tensor([[1.0, 1.0]])
+    res = {("HAG", False): {"map_adversarial": 0.4, "adv_codes": near},
+           ("SDHA", False): {"map_adversarial": 0.3, "adv_codes": near},  # closest: lowest MAP after SAAT
+           ("SAAT", False): {"map_adversarial": 0.2, "adv_codes": far},
+           ("P2P", True): {"map_adversarial": 0.5, "adv_codes": far},
+           ("DHTA", True): {"map_adversarial": 0.7, "adv_codes": near},  # closest: highest t-MAP
+           ("THA", True): {"map_adversarial": 0.6, "adv_codes": far},
+           ("SAAT", True): {"map_adversarial": 0.8, "adv_codes": far}}
+    nt, tg, gaps = tables.closest_rival_gaps(res, DB, DB_Y, y, target, None)
+    assert nt == {"HAG": 0.4, "SDHA": 0.3, "SAAT": 0.2} and tg == {"P2P": 0.5, "DHTA": 0.7, "THA": 0.6, "SAAT": 0.8}
+    # scored by the query's label (class 0): far (-,-) 5/12, near (+,+) 5/6
+    assert gaps[False] == ("SDHA", pytest.approx(5 / 12 - 5 / 6), 0.0)
+    # scored by the target label (class 1): far (-,-): ranking 3, 1, 2, 0, relevant 1, 1, 0, 0 -> AP 1;
+    # near (+,+): ranking 0, 1, 2, 3, relevant 0, 1, 0, 1 -> (1/2 + 2/4) / 2 = 1/2
+    assert gaps[True] == ("DHTA", pytest.approx(1 - 1 / 2), 0.0)
+
+
+def test_relevant_in_top_k_hand_worked():
+    q = torch.tensor([[1.0, 1.0], [-1.0, -1.0]])
+    y = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
+    # (+,+): top 2 are items 0, 1 (one of class 0); (-,-): items 3, 1 (none); top 3 adds item 2 to both
+    assert tables.relevant_in_top_k(q, DB, y, DB_Y, 2).tolist() == [1, 0]
+    assert tables.relevant_in_top_k(q, DB, y, DB_Y, 3).tolist() == [2, 1]
+
+
+# --- verdicts ----------------------------------------------------------------------------------
 
 def test_attack_verdicts_on_our_numbers():
-    v = report.attack_verdicts(report.table1_column(RESULTS))
+    v = verdicts.attack_verdicts(tables.table1_column(RESULTS))
     assert v["saat_lowest_map"] is True and v["saat_highest_tmap"] is True
     assert v["non_targeted"] == ["SAAT", "SDHA", "HAG"]
     assert v["targeted"] == ["SAAT-targeted", "DHTA", "P2P", "THA"]
@@ -50,86 +234,56 @@ def test_attack_verdicts_on_our_numbers():
 
 def test_attack_verdicts_ties_and_losses():
     col = {"HAG": 0.1, "SDHA": 0.2, "SAAT": 0.1, "P2P": 0.5, "DHTA": 0.9, "THA": 0.1, "SAAT-targeted": 0.8}
-    v = report.attack_verdicts(col)
+    v = verdicts.attack_verdicts(col)
     assert v["saat_lowest_map"] is False  # a tie is not a win
     assert v["saat_highest_tmap"] is False
     assert v["non_targeted"] == ["HAG", "SAAT", "SDHA"]  # stable among equals
-    assert report.attack_verdicts({"SAAT": 0.1})["saat_lowest_map"] is None
-
-
-def test_paper_table1_column_reads_the_csv():
-    col = report.paper_table1_column("NUS-WIDE", 32)
-    assert col["Original"] == 77.47 and col["HAG"] == 13.32 and col["SDHA"] == 12.98 and col["SAAT"] == 11.89
-    assert col["THA"] == 72.98 and col["SAAT-targeted"] == 73.99 and col["ProS-GAN"] == 74.29
-    assert list(col) == list(report.PAPER_TABLE1_ROWS)
-    assert col["Original t-MAP"] is None
-    assert all(v is None for v in report.paper_table1_column("NUS-WIDE", 12).values())
+    assert v["targeted"] == ["DHTA", "SAAT-targeted", "P2P", "THA"]
+    assert verdicts.attack_verdicts({"SAAT": 0.1})["saat_lowest_map"] is None
+    assert verdicts.strictly_best({"SAAT": 0.1, "HAG": None}, "SAAT", ("HAG",), True) is None
 
 
 def test_paper_orderings_at_32_bits():
     for ds in paper.PAPER_DATASETS:
-        v = report.attack_verdicts(report.paper_table1_column(ds, 32))
+        v = verdicts.attack_verdicts(tables.paper_table1_column(ds, 32))
         assert v["saat_lowest_map"] is True and v["saat_highest_tmap"] is True
         assert v["non_targeted"][0] == "SAAT"
-
-
-def test_ranking_text_and_holds_text():
-    col = {"HAG": 0.30, "SDHA": 0.25, "SAAT": 0.10, "P2P": None}
-    assert report.ranking_text(col, report.NON_TARGETED_ROWS, True, scale=100) == "SAAT 10.0 < SDHA 25.0 < HAG 30.0"
-    assert report.ranking_text(col, ("HAG", "SAAT"), False, digits=2) == "HAG 0.30 > SAAT 0.10"
-    assert report.ranking_text(col, ("P2P",), False) == "–"
-    assert [report.holds_text(v) for v in (True, False, None)] == ["holds", "does not hold", "cannot be checked"]
-
-
-def test_retained_shares():
-    r = report.retained({"Original": 0.8, "HAG": 0.4, "SDHA": None, "SAAT": 0.2})
-    assert r == {"HAG": pytest.approx(0.5), "SDHA": None, "SAAT": pytest.approx(0.25)}
-    assert report.retained({"Original": 0.0, "HAG": 0.0})["HAG"] is None
-    p = report.retained(report.paper_table1_column("FLICKR-25K", 32))
-    assert p["SAAT"] == pytest.approx(14.53 / 82.28)
-
-
-def test_table2_row_from_an_evaluate_defense_dict():
-    result = {"map_benign": 0.7, "map_under_attack": {"HAG": 0.5, "SDHA": 0.4, "SAAT": 0.3, "check": 0.2}}
-    assert report.table2_row(result) == {"Original": 0.7, "HAG": 0.5, "SDHA": 0.4, "SAAT": 0.3, "check": 0.2}
-
-
-def test_paper_table2_rows_with_the_undefended_model_from_table1():
-    rows = report.paper_table2_rows("MS-COCO", 32)
-    assert list(rows) == ["none", "ATRDH", "SAAT"]
-    assert rows["none"] == {"Original": 57.41, "HAG": 13.97, "SDHA": 12.38, "SAAT": 11.21}
-    assert rows["ATRDH"]["SAAT"] == 23.24 and rows["SAAT"]["SAAT"] == 30.87
-    assert rows["SAAT"]["Original"] == 49.41
+    assert verdicts.paper_saat_first(32) == [True, True, True]
+    assert verdicts.paper_saat_first(12) == [None, None, None]  # no 12-bit column
 
 
 def test_defense_verdicts_on_the_paper():
-    v = report.defense_verdicts(report.paper_table2_rows("NUS-WIDE", 32))
+    v = verdicts.defense_verdicts(tables.paper_table2_rows("NUS-WIDE", 32))
     assert v["beats"] == {"HAG": True, "SDHA": True, "SAAT": True}
     assert v["saat_beats_atrdh"] is True
     assert v["saat_over_none"] == pytest.approx(50.33 / 11.89)
     assert v["saat_doubles_none"] is True
+    assert v["beats_cgat"] == {"HAG": None, "SDHA": None, "SAAT": None} and v["saat_beats_cgat"] is None
     # FLICKR-25K, 16 bits: the SAAT-trained model is below ATRDH's under HAG (38.05 < 41.92)
-    v16 = report.defense_verdicts(report.paper_table2_rows("FLICKR-25K", 16))
+    v16 = verdicts.defense_verdicts(tables.paper_table2_rows("FLICKR-25K", 16))
     assert v16["beats"]["HAG"] is False and v16["beats"]["SAAT"] is False
     assert v16["saat_beats_atrdh"] is False
 
 
 def test_defense_verdicts_missing_and_edge_values():
     rows = {"none": {"SAAT": 0.0}, "SAAT": {"HAG": 0.5, "SAAT": 0.1}}
-    v = report.defense_verdicts(rows)
+    v = verdicts.defense_verdicts(rows)
     assert v["beats"] == {"HAG": None, "SDHA": None, "SAAT": None}
     assert v["saat_beats_atrdh"] is None
     assert v["saat_over_none"] is None  # zero denominator
     assert v["saat_doubles_none"] is True  # 0.1 >= 2 * 0
-    v = report.defense_verdicts({"none": {"SAAT": 0.2}, "SAAT": {"SAAT": 0.3},
-                                 "ATRDH": {"HAG": 0.1, "SDHA": 0.1, "SAAT": 0.3}},
-                                attacks=("SAAT",))
+    v = verdicts.defense_verdicts({"none": {"SAAT": 0.2}, "SAAT": {"SAAT": 0.3},
+                                   "ATRDH": {"HAG": 0.1, "SDHA": 0.1, "SAAT": 0.3},
+                                   "CgAT": {"SAAT": 0.25}}, attacks=("SAAT",))
     assert v["beats"] == {"SAAT": False} and v["saat_beats_atrdh"] is False
+    assert v["beats_cgat"] == {"SAAT": True} and v["saat_beats_cgat"] is True
     assert v["saat_over_none"] == pytest.approx(1.5) and v["saat_doubles_none"] is False
+    v = verdicts.defense_verdicts({"none": {"SAAT": 0.25}, "SAAT": {"SAAT": 0.5}})  # exactly twice: doubles
+    assert v["saat_over_none"] == 2.0 and v["saat_doubles_none"] is True
 
 
 def test_paper_claims_cell_by_cell():
-    claims = report.paper_claims()
+    claims = verdicts.paper_claims()
     assert len(claims) == 3 * 4  # three datasets, 16/32/48/64 bits
     assert all(c["saat_lowest_map"] and c["saat_highest_tmap"] for c in claims.values())
     # ProS-GAN (74.29, 72.33) is above SAAT-targeted (73.99, 70.68) on NUS-WIDE at 32 and 16 bits
@@ -138,14 +292,41 @@ def test_paper_claims_cell_by_cell():
     assert [k for k, c in claims.items() if not c["saat_beats_atrdh"]] == [("FLICKR-25K", 16)]
     assert all(c["saat_doubles_none"] for c in claims.values())
     assert claims["FLICKR-25K", 16]["saat_over_none"] == pytest.approx(30.55 / 14.92)
-    assert list(report.paper_claims([32])) == [(ds, 32) for ds in paper.PAPER_DATASETS]
+    assert list(verdicts.paper_claims([32])) == [(ds, 32) for ds in ("FLICKR-25K", "NUS-WIDE", "MS-COCO")]
 
+
+def test_paper_exceptions_are_the_false_cells():
+    assert verdicts.paper_exceptions(verdicts.paper_claims()) == {
+        "saat_lowest_map": [], "saat_highest_tmap": [],
+        "saat_highest_tmap_with_prosgan": ["NUS-WIDE 16 bits", "NUS-WIDE 32 bits"],
+        "saat_beats_atrdh": ["FLICKR-25K 16 bits"], "saat_doubles_none": []}
+    made_up = {("X", 8): {**dict.fromkeys(verdicts.PAPER_CLAIM_KEYS, True), "saat_lowest_map": None},
+               ("Y", 4): {**dict.fromkeys(verdicts.PAPER_CLAIM_KEYS, False)}}
+    out = verdicts.paper_exceptions(made_up)
+    assert out["saat_lowest_map"] == ["Y 4 bits"]  # None (missing) is no exception
+    assert out["saat_doubles_none"] == ["Y 4 bits"]
+
+
+def test_claim_verdicts_merge_both_tables_and_count():
+    attack = {"a": {"saat_lowest_map": True, "saat_highest_tmap": False, "non_targeted": ["SAAT"]},
+              "b": {"saat_lowest_map": None, "saat_highest_tmap": True}}
+    defense = {"a": {"saat_beats_atrdh": True, "saat_doubles_none": False, "saat_beats_cgat": None,
+                     "saat_over_none": 1.5}}
+    claims = verdicts.claim_verdicts(attack, defense)
+    assert claims == {"a": {"saat_lowest_map": True, "saat_highest_tmap": False, "saat_beats_atrdh": True,
+                            "saat_doubles_none": False, "saat_beats_cgat": None},
+                      "b": {"saat_lowest_map": None, "saat_highest_tmap": True, "saat_beats_atrdh": None,
+                            "saat_doubles_none": None, "saat_beats_cgat": None}}
+    assert verdicts.claims_count(claims) == (5, 3)  # checked: 4 of a, 1 of b; held: True, True, True
+
+
+# --- settings and Markdown ---------------------------------------------------------------------
 
 def test_settings_table_reads_the_profiles():
-    t = report.settings_table(("default", "paper"))
+    t = tables.settings_table(("default", "paper"))
     assert t["backbone"] == {"default": "smallcnn", "paper": "alexnet"}
     assert t["backbone channels"] == {"default": "16-32-64", "paper": None}
-    assert t["victim epochs"] == {"default": get_profile("default")["hashing"]["epochs"], "paper": 100}
+    assert t["victim epochs"] == {"default": 16, "paper": 100}
     assert t["MAP@topk"] == {"default": 1000, "paper": 5000}
     assert t["HAG iterations"]["paper"] == 2000 and t["SDHA iterations"]["paper"] == 1500
     assert t["ATRDH defense epochs"] == {"default": 2, "paper": 100}
@@ -154,15 +335,13 @@ def test_settings_table_reads_the_profiles():
 
 
 def test_settings_table_shows_the_fidelity_switches_of_each_profile():
-    t = report.settings_table(("default", "paper"))
+    t = tables.settings_table(("default", "paper"))
     assert t["code_buffer (released: 'aliased')"] == {"default": "signed", "paper": "aliased"}
     assert t["attack_mode (released: 'train')"] == {"default": "eval", "paper": "train"}
     assert t["loss_pairs (released: 'all')"] == {"default": "seen", "paper": "all"}
     assert t["dmfl_weighting (released: 'cosine')"] == {"default": "cosine", "paper": "cosine"}
 
 
-def test_paired_difference_hand_worked():
-    # differences 0.1, 0.3, 0.2: mean 0.2, sample sd 0.1, se 0.1 / sqrt(3)
-    mean, se = report.paired_difference([0.5, 0.6, 0.4], [0.4, 0.3, 0.2])
-    assert mean == pytest.approx(0.2) and se == pytest.approx(0.1 / 3 ** 0.5)
-    assert report.paired_difference([0.5], [0.1])[1] == 0.0
+def test_markdown_table():
+    assert tables.markdown_table(["Method", "16 bits"], [["SAAT", "1.00 / 2.00"], ["a|b", 3]]) == (
+        "| Method | 16 bits |\n|---|---|\n| SAAT | 1.00 / 2.00 |\n| a\\|b | 3 |")

@@ -8,12 +8,13 @@ import sys
 from saatlib.cli.common import add_common
 from saatlib.hashing import method_names
 from saatlib.models import backbone_names
+from saatlib.report.reproduce import reproduce
+from saatlib.report.tables import NON_TARGETED_ROWS, TARGETED_ROWS
 from saatlib.seeding import set_threads
-from saatlib.reproduce import reproduce
 from saatlib.store import RunStore
 
-HELP = ("train the DPH victims, run the Table I attacks (HAG, SDHA, SAAT; P2P, DHTA, THA, SAAT-targeted) and "
-        "write CSV and Markdown tables with the paper's values beside ours")
+HELP = (f"train the DPH victims, run the Table I attacks ({', '.join(NON_TARGETED_ROWS)}; "
+        f"{', '.join(TARGETED_ROWS)}) and write CSV and Markdown tables with the paper's values beside ours")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -3,9 +3,11 @@
 :func:`reproduce` trains (or loads) the victim of every code length, runs the
 Table I attacks through :func:`saatlib.experiments.attacks.run_attack` (every result
 cached in the run store) and writes ``table1_<dataset>_<profile>.csv`` and
-``.md`` with our MAP / t-MAP (%) next to the paper's (:mod:`saatlib.paper`).
+``.md`` with our MAP / t-MAP (%) next to the paper's (:mod:`saatlib.report.paper`).
 With ``defenses`` it also fills Table II through :func:`saatlib.experiments.evaluate_defense`
-(:func:`table2_rows`), skipped with a logged note where that package is missing.
+(:func:`table2_rows`). The rows of both tables are those of :mod:`saatlib.report.tables`
+(:data:`~saatlib.report.tables.TABLE1`, the paper's rows, and
+:data:`~saatlib.report.tables.TABLE2_COLUMNS`).
 
 Row sources: ``Original`` = MAP of the benign queries attacked (the SAAT run's
 ``map_benign``); HAG, SDHA, SAAT = MAP of their adversarial queries; P2P, DHTA,
@@ -18,22 +20,20 @@ import csv
 import logging
 from pathlib import Path
 
-from saatlib import distributed, paper
+from saatlib import distributed
 from saatlib.experiments.attacks import CODES_KIND, run_attack
+from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
+from saatlib.experiments.robustness import evaluate_defense
 from saatlib.models.backbones import IMAGENET_BACKBONES
 from saatlib.models.pretrained import PretrainedWeightsMissing, load_torchvision_model, weights_cache_path
-from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
+from saatlib.report import paper
+from saatlib.report.tables import ORIGINAL, TABLE1, TABLE2_ATTACKS, TABLE2_COLUMNS, markdown_table
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
-#: Table I rows: (label, metric, attack name or None, targeted)
-TABLE1 = (("Original", "MAP", None, False), ("HAG", "MAP", "HAG", False), ("SDHA", "MAP", "SDHA", False),
-          ("SAAT", "MAP", "SAAT", False), ("P2P", "t-MAP", "P2P", True), ("DHTA", "t-MAP", "DHTA", True),
-          ("ProS-GAN", "t-MAP", None, True), ("THA", "t-MAP", "THA", True),
-          ("SAAT-targeted", "t-MAP", "SAAT", True))
-#: Table II columns (attacks on the defended model), ``Original`` = benign queries
-TABLE2_ATTACKS = ("Original", "HAG", "SDHA", "SAAT")
+#: the rows of the paper's Table I, ours beside them (ProS-GAN: the paper's value only)
+PAPER_ROWS = tuple(r for r in TABLE1 if r.in_paper)
 #: CSV columns after the two row keys (method, metric) or (defense, attack)
 COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "codes", "steps", "num_queries", "topk", "seconds", "victim",
            "backbone", "profile")
@@ -74,21 +74,24 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
     common = {"dataset": config["dataset"], "bits": config["bits"], "victim": config["method"],
               "backbone": config["train"]["backbone"], "profile": profile}
     runs = {}
-    for label, metric, attack, targeted in TABLE1:
-        if attack is not None:
-            log.info("%s, %d bits: %s", config["dataset"], config["bits"], label)
-            runs[label] = run_attack(config, attack, targeted, profile, steps=steps, num_queries=num_queries,
-                                     topk=topk, store=store, device=device, progress=progress, recompute=recompute)
+    for row in PAPER_ROWS:
+        if row.attack is not None:
+            log.info("%s, %d bits: %s", config["dataset"], config["bits"], row.name)
+            runs[row.name] = run_attack(config, row.attack, row.targeted, profile, steps=steps,
+                                        num_queries=num_queries, topk=topk, store=store, device=device,
+                                        progress=progress, recompute=recompute)
     rows = []
-    for label, metric, attack, _ in TABLE1:
-        r = runs.get(label if label != "Original" else "SAAT")
-        ours = None if r is None else (r["map_benign"] if label == "Original" else r["map_adversarial"])
-        rows.append(dict(common, method=label, metric=metric, ours=_pct(ours), codes=_status(r),
-                         steps=None if r is None or label == "Original" else (r.get("config") or {}).get("steps"),
-                         paper=paper.paper_value("attacks", method=label, dataset=paper_dataset, bits=config["bits"]),
-                         theory=None if r is None or label == "Original" else _pct(r["map_theory"]),
+    for row in PAPER_ROWS:
+        benign = row.name == ORIGINAL
+        r = runs.get("SAAT" if benign else row.name)
+        ours = None if r is None else (r["map_benign"] if benign else r["map_adversarial"])
+        rows.append(dict(common, method=row.name, metric=row.metric, ours=_pct(ours), codes=_status(r),
+                         steps=None if r is None or benign else (r.get("config") or {}).get("steps"),
+                         paper=paper.paper_value("attacks", method=row.name, dataset=paper_dataset,
+                                                 bits=config["bits"]),
+                         theory=None if r is None or benign else _pct(r["map_theory"]),
                          num_queries=None if r is None else r["num_queries"], topk=None if r is None else r["topk"],
-                         seconds=None if r is None or label == "Original" else round(r["seconds"], 2)))
+                         seconds=None if r is None or benign else round(r["seconds"], 2)))
     return rows
 
 
@@ -101,13 +104,13 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
     rows = []
     for defense in defenses:
         r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
-                             recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS[1:],
+                             recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS,
                              check=False, steps=steps)
-        for attack in TABLE2_ATTACKS:
-            ours = r["map_benign"] if attack == "Original" else r["map_under_attack"][attack]
+        for attack in TABLE2_COLUMNS:
+            ours = r["map_benign"] if attack == ORIGINAL else r["map_under_attack"][attack]
             rows.append({"defense": r["defense"], "attack": attack, "dataset": config["dataset"],
                          "bits": config["bits"], "ours": _pct(ours), "codes": r["status"],
-                         "steps": None if attack == "Original" else r["attacks"][attack]["config"]["steps"],
+                         "steps": None if attack == ORIGINAL else r["attacks"][attack]["config"]["steps"],
                          "num_queries": r["num_queries"],
                          "topk": r["topk"], "victim": config["method"], "backbone": config["train"]["backbone"],
                          "profile": profile, "paper": paper.paper_value(
@@ -120,8 +123,9 @@ def _cell(v: float | None) -> str:
     return "–" if v is None else f"{v:.2f}"
 
 
-def markdown_table(rows: list[dict], title: str, notes: list[str], keys=("method", "metric")) -> str:
-    """Rows (the two ``keys``) x columns (bits); each cell ``ours / paper`` in %."""
+def markdown_page(rows: list[dict], title: str, notes: list[str], keys=("method", "metric")) -> str:
+    """The ``.md`` file of a table: title, notes, then rows (the two ``keys``) x columns (bits),
+    each cell ``ours / paper`` in % (:func:`saatlib.report.tables.markdown_table`)."""
     bits = sorted({r["bits"] for r in rows})
     labels = list(dict.fromkeys((r[keys[0]], r[keys[1]]) for r in rows))
     cells = {(r[keys[0]], r[keys[1]], r["bits"]):
@@ -130,12 +134,9 @@ def markdown_table(rows: list[dict], title: str, notes: list[str], keys=("method
     if any(r.get("codes") not in (None, "ok") for r in rows):
         notes = [*notes, "(collapsed!) / (near-collapsed!): the model maps the database to one code, or to fewer "
                  "codes than classes; its MAP under attack is not robustness."]
-    lines = [f"# {title}", "", *[f"> {n}" for n in notes], "",
-             "| " + " | ".join([*(k.capitalize() for k in keys), *(f"{b} bits" for b in bits)]) + " |",
-             "|" + "---|" * (len(keys) + len(bits))]
-    for a, b in labels:
-        lines.append("| " + " | ".join([a, b, *(cells.get((a, b, n), "") for n in bits)]) + " |")
-    return "\n".join(lines) + "\n"
+    header = [*(k.capitalize() for k in keys), *(f"{b} bits" for b in bits)]
+    body = [[a, b, *(cells.get((a, b, n), "") for n in bits)] for a, b in labels]
+    return "\n".join([f"# {title}", "", *[f"> {n}" for n in notes], "", markdown_table(header, body)]) + "\n"
 
 
 def write_table(rows: list[dict], out_dir: str | Path, stem: str, title: str, notes: list[str],
@@ -149,7 +150,7 @@ def write_table(rows: list[dict], out_dir: str | Path, stem: str, title: str, no
         writer = csv.DictWriter(f, columns)
         writer.writeheader()
         writer.writerows({k: ("" if r.get(k) is None else r[k]) for k in columns} for r in rows)
-    md_path.write_text(markdown_table(rows, title, notes, keys), encoding="utf-8")
+    md_path.write_text(markdown_page(rows, title, notes, keys), encoding="utf-8")
     return csv_path, md_path
 
 

@@ -1,4 +1,4 @@
-"""The paper's headline numbers, shipped as package data (``saatlib/resources``).
+"""The paper's published numbers, shipped as package data (``saatlib/resources``).
 
 - Table I (attacks): ``method, metric, dataset, bits, value`` — MAP (%) of
   non-targeted attacks and t-MAP (%) of targeted ones on DPH + AlexNet.
@@ -13,7 +13,7 @@ import csv
 import functools
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parent / "resources"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 TABLES = {"attacks": "paper_table1_attacks.csv", "defenses": "paper_table2_defenses.csv"}
 #: datasets the paper reports
 PAPER_DATASETS = ("FLICKR-25K", "NUS-WIDE", "MS-COCO")

@@ -1,21 +1,47 @@
-"""The book's computed sentences: verdicts of :mod:`saatlib.report` and measured curves as Markdown.
+"""The book's computed sentences: the verdicts of :mod:`saatlib.report.verdicts` and measured curves as Markdown.
 
 Chapters 4, 5 and 6 state, from the numbers of the run, which of the paper's
 claims hold, whether a defense shows gradient masking, and how MAP moves with
-the budget or SAAT's lambda. The numbers and verdicts come from
-:mod:`saatlib.report` and the run store; this module only writes them out, so
-the chapters' cells stay short and the wording is tested once, here. Our
-values are fractions in [0, 1] (MAP), the paper's are in %.
+the budget, the iterations or SAAT's lambda. The numbers come from the run
+store and :mod:`saatlib.report.tables`, the verdicts from
+:mod:`saatlib.report.verdicts`; this module only writes them out, so the
+chapters hold no sentence of their own and the wording is tested once, here.
+Our values are fractions in [0, 1] (MAP), the paper's are in %.
 """
 from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from saatlib import report
+from saatlib.report.tables import NON_TARGETED_ROWS, TABLE2_ATTACKS, TARGETED_ROWS, benign_cost, retained, side_by_side
+from saatlib.report.verdicts import (CLAIM_KEYS, attack_verdicts, defense_verdicts, paper_exceptions, ranking,
+                                     strictly_best)
 
-#: the paper's claims checked cell by cell in :func:`report.paper_claims`, in the order they are told
-PAPER_CLAIM_KEYS = ("saat_lowest_map", "saat_highest_tmap", "saat_highest_tmap_with_prosgan",
-                    "saat_beats_atrdh", "saat_doubles_none")
+#: the row label of each claim in the chapters' table of claims (:func:`claims_table`)
+CLAIM_LABELS = {
+    "saat_lowest_map": "Table I: SAAT lowest MAP",
+    "saat_highest_tmap": "Table I: SAAT-targeted highest t-MAP",
+    "saat_beats_atrdh": "Table II: SAAT-trained above ATRDH under " + ", ".join(TABLE2_ATTACKS),
+    "saat_doubles_none": "Table II: SAAT-trained >= 2x undefended under SAAT",
+    "saat_beats_cgat": "Table II (not in the paper): SAAT-trained above CgAT under " + ", ".join(TABLE2_ATTACKS),
+}
+
+
+def holds_text(verdict: bool | None) -> str:
+    """``"holds"``, ``"does not hold"`` or ``"cannot be checked"`` (None) for a verdict."""
+    return "cannot be checked" if verdict is None else "holds" if verdict else "does not hold"
+
+
+def ranking_text(values: Mapping[str, float | None], names: Sequence[str], lower_is_better: bool,
+                 scale: float = 1.0, digits: int = 1) -> str:
+    """The attacks ranked strongest first, as text: ``"SAAT 10.2 < SDHA 25.0 < HAG 30.0"``.
+
+    Values are multiplied by ``scale`` (100: fractions shown in %) and joined
+    with ``<`` (MAP, ``lower_is_better``) or ``>`` (t-MAP); equal values keep
+    the order of ``names``. Missing values are left out; ``"–"`` when none is left.
+    """
+    order = ranking(values, names, lower_is_better)
+    sep = " < " if lower_is_better else " > "
+    return sep.join(f"{n} {values[n] * scale:.{digits}f}" for n in order) or "–"
 
 
 def _count(verdicts: Sequence[Mapping], keys: Sequence[str]) -> int:
@@ -28,8 +54,8 @@ def attack_claims_markdown(ours: Mapping[str, Mapping[str, float | None]],
     """Table I's two orderings (SAAT lowest MAP, SAAT-targeted highest t-MAP), ours and the paper's.
 
     Args:
-        ours: ``{dataset: Table I column}`` (:func:`report.table1_column`, fractions).
-        theirs: ``{paper dataset: column}`` (:func:`report.paper_table1_column`, %).
+        ours: ``{dataset: Table I column}`` (:func:`~saatlib.report.tables.table1_column`, fractions).
+        theirs: ``{paper dataset: column}`` (:func:`~saatlib.report.tables.paper_table1_column`, %).
         num_queries: attacked queries per dataset of ``ours``.
         bits: code length of both sides.
     Returns:
@@ -37,16 +63,16 @@ def attack_claims_markdown(ours: Mapping[str, Mapping[str, float | None]],
         per dataset with the attacks ranked strongest first (values in %).
     """
     keys = ("saat_lowest_map", "saat_highest_tmap")
-    verdicts = {d: report.attack_verdicts(col) for d, col in ours.items()}
-    paper_verdicts = {ds: report.attack_verdicts(col) for ds, col in theirs.items()}
+    verdicts = {d: attack_verdicts(col) for d, col in ours.items()}
+    paper_verdicts = {ds: attack_verdicts(col) for ds, col in theirs.items()}
     lines = [f"* **{d}** ({num_queries[d]} queries), MAP: "
-             f"{report.ranking_text(ours[d], report.NON_TARGETED_ROWS, True, 100)}; "
-             f"SAAT lowest **{report.holds_text(v['saat_lowest_map'])}**. t-MAP: "
-             f"{report.ranking_text(ours[d], report.TARGETED_ROWS, False, 100)}; "
-             f"SAAT-targeted highest **{report.holds_text(v['saat_highest_tmap'])}**."
+             f"{ranking_text(ours[d], NON_TARGETED_ROWS, True, 100)}; "
+             f"SAAT lowest **{holds_text(v['saat_lowest_map'])}**. t-MAP: "
+             f"{ranking_text(ours[d], TARGETED_ROWS, False, 100)}; "
+             f"SAAT-targeted highest **{holds_text(v['saat_highest_tmap'])}**."
              for d, v in verdicts.items()]
-    lines += [f"* paper, {ds}: MAP {report.ranking_text(col, report.NON_TARGETED_ROWS, True)}; "
-              f"t-MAP {report.ranking_text(col, report.TARGETED_ROWS, False)}."
+    lines += [f"* paper, {ds}: MAP {ranking_text(col, NON_TARGETED_ROWS, True)}; "
+              f"t-MAP {ranking_text(col, TARGETED_ROWS, False)}."
               for ds, col in theirs.items()]
     return (f"In the paper ({bits} bits) the two orderings hold in {_count(list(paper_verdicts.values()), keys)} "
             f"of {2 * len(theirs)} cases; on our data in **{_count(list(verdicts.values()), keys)} of "
@@ -59,9 +85,9 @@ def defense_claims_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]]
     """Table II's claims (SAAT above ATRDH under every attack; SAAT >= 2x undefended), ours and the paper's.
 
     Args:
-        ours: ``{dataset: {defense: Table II row}}`` (:func:`report.table2_row`, fractions;
+        ours: ``{dataset: {defense: Table II row}}`` (:func:`~saatlib.report.tables.table2_row`, fractions;
             defense ``"none"`` is the undefended victim).
-        theirs: ``{paper dataset: rows}`` (:func:`report.paper_table2_rows`, %).
+        theirs: ``{paper dataset: rows}`` (:func:`~saatlib.report.tables.paper_table2_rows`, %).
         bits: code length of both sides.
         check: name of our check attack's column; when given, one more bullet says
             whether SAAT stays above ATRDH under it.
@@ -69,8 +95,8 @@ def defense_claims_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]]
         Markdown: on how many of the paper's datasets the first claim holds and the
         range of its ratio, then a bullet per dataset of ours.
     """
-    verdicts = {d: report.defense_verdicts(rows) for d, rows in ours.items()}
-    paper_verdicts = {ds: report.defense_verdicts(rows) for ds, rows in theirs.items()}
+    verdicts = {d: defense_verdicts(rows) for d, rows in ours.items()}
+    paper_verdicts = {ds: defense_verdicts(rows) for ds, rows in theirs.items()}
     lines = []
     for d, v in verdicts.items():
         saat, atrdh = (ours[d].get(m, {}) for m in ("SAAT", "ATRDH"))
@@ -79,30 +105,17 @@ def defense_claims_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]]
         ratio = "–" if v["saat_over_none"] is None else f"{v['saat_over_none']:.2f}×"
         lines.append(
             f"* **{d}**: SAAT-trained vs ATRDH-trained ({pairs or 'not both run'}): above under every "
-            f"attack **{report.holds_text(v['saat_beats_atrdh'])}**. Under the SAAT attack, SAAT-trained "
-            f"/ undefended = {ratio}: at least twice **{report.holds_text(v['saat_doubles_none'])}**.")
+            f"attack **{holds_text(v['saat_beats_atrdh'])}**. Under the SAAT attack, SAAT-trained "
+            f"/ undefended = {ratio}: at least twice **{holds_text(v['saat_doubles_none'])}**.")
     if check is not None:
-        beats = {d: report.defense_verdicts(rows, attacks=(check,))["beats"][check] for d, rows in ours.items()}
+        beats = {d: defense_verdicts(rows, attacks=(check,))["beats"][check] for d, rows in ours.items()}
         lines.append(f"* under the {check} attack, SAAT-trained above ATRDH-trained: "
-                     + ", ".join(f"{d} {report.holds_text(v)}" for d, v in beats.items()) + ".")
+                     + ", ".join(f"{d} {holds_text(v)}" for d, v in beats.items()) + ".")
     ratios = [v["saat_over_none"] for v in paper_verdicts.values() if v["saat_over_none"] is not None]
     spread = f"{min(ratios):.2f} to {max(ratios):.2f}" if ratios else "not available"
     return (f"In the paper ({bits} bits) the first claim holds on "
             f"{_count(list(paper_verdicts.values()), ('saat_beats_atrdh',))} of {len(theirs)} "
             f"datasets and the ratio is {spread}. Here:\n\n" + "\n".join(lines))
-
-
-def paper_exceptions(claims: Mapping[tuple[str, int], Mapping[str, bool | None]]) -> dict[str, list[str]]:
-    """Cells of the paper's tables where one of its claims fails.
-
-    Args:
-        claims: :func:`report.paper_claims` (``{(dataset, bits): verdicts}``).
-    Returns:
-        ``{claim key: sorted ["<dataset> <bits> bits", ...]}`` over :data:`PAPER_CLAIM_KEYS`
-        (cells where the verdict is False; None, a missing value, is no exception).
-    """
-    return {key: sorted(f"{ds} {b} bits" for (ds, b), c in claims.items() if c[key] is False)
-            for key in PAPER_CLAIM_KEYS}
 
 
 def paper_claims_markdown(claims: Mapping[tuple[str, int], Mapping[str, bool | None]]) -> str:
@@ -138,7 +151,7 @@ def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
         non_targeted: ``{dataset: {attack: MAP}}`` (HAG, SDHA, SAAT).
         targeted: ``{dataset: {attack: t-MAP}}`` (P2P, DHTA, THA, SAAT: SAAT-targeted under "SAAT").
         gaps: ``{dataset: {False: (rival, mean, se), True: (...)}}``: SAAT against its closest
-            rival in each ranking, per-query AP differences (:func:`report.paired_ap_gap`).
+            rival in each ranking, per-query AP differences (:func:`~saatlib.report.tables.paired_ap_gap`).
         num_queries: attacked queries per dataset.
         paper_holds: per paper dataset, whether SAAT is first in both of the paper's rankings
             (None: the paper has no values at ``bits``).
@@ -146,13 +159,13 @@ def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
     Returns:
         (Markdown, number of the 2 x datasets gaps more than two standard errors from 0,
         ``{dataset: {"saat_lowest_map": ..., "saat_highest_tmap": ...}}``: SAAT strictly
-        first, as :func:`report.attack_verdicts` decides for Table I).
+        first, as :func:`~saatlib.report.verdicts.attack_verdicts` decides for Table I).
     """
     lines, held, verdicts = [], 0, {}
     for d, nt in non_targeted.items():
         tg = targeted[d]
-        v = verdicts[d] = {"saat_lowest_map": report.strictly_best(nt, "SAAT", list(nt), lower_is_better=True),
-                           "saat_highest_tmap": report.strictly_best(tg, "SAAT", list(tg), lower_is_better=False)}
+        v = verdicts[d] = {"saat_lowest_map": strictly_best(nt, "SAAT", list(nt), lower_is_better=True),
+                           "saat_highest_tmap": strictly_best(tg, "SAAT", list(tg), lower_is_better=False)}
         held += bool(v["saat_lowest_map"]) + bool(v["saat_highest_tmap"])
         # the winner: SAAT when strictly first, else its strongest rival (ahead or level)
         low = "SAAT" if v["saat_lowest_map"] else min((n for n in nt if n != "SAAT"), key=nt.get)
@@ -180,26 +193,117 @@ def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
     return text, resolved, verdicts
 
 
+def ablation_markdown(ablation: Mapping[str, Mapping[str, float]], labels: Mapping[str, str], dataset: str,
+                      num_queries: int | None) -> tuple[str, str]:
+    """Which of SAAT's objectives reaches the lowest MAP: the masked one, without the mask, the plain inner product.
+
+    Args:
+        ablation: ``{variant: {"map": MAP, ...}}`` with the variants ``mask``, ``nomask``
+            and ``linear`` (:func:`saatlib.experiments.objective_ablation`).
+        labels: the name shown for each variant.
+        dataset, num_queries: what was attacked.
+    Returns:
+        (Markdown: each MAP, its difference from the masked objective's, and
+        whether the lowest comes from the mask as the paper argues; the variant
+        with the lowest MAP).
+    """
+    best = min(ablation, key=lambda v: ablation[v]["map"])
+    gap = {v: r["map"] - ablation["mask"]["map"] for v, r in ablation.items()}
+    return (f"On {dataset}, {num_queries} queries: the masked objective reaches MAP "
+            f"{ablation['mask']['map']:.4f}; without the mask "
+            f"{ablation['nomask']['map']:.4f} ({gap['nomask']:+.4f}), with the "
+            f"plain inner product {ablation['linear']['map']:.4f} "
+            f"({gap['linear']:+.4f}). The lowest MAP comes from "
+            f"**{labels[best]}**" + (", as the paper argues." if best == "mask" else
+                                     ": here the mask does not pay off.")), best
+
+
+def eps_budget_markdown(eps_255: Sequence[float], maps: Sequence[float], l2: Sequence[float],
+                        benign: float) -> tuple[str, float]:
+    """How much of the damage the reference budget (8/255) does, and whether a larger one still adds much.
+
+    Args:
+        eps_255: budgets in units of 1/255, in the order of ``maps`` and ``l2``.
+        maps: MAP under the attack at each budget.
+        l2: mean l_2 norm of the perturbation at each budget.
+        benign: MAP of the benign queries.
+    Returns:
+        (Markdown, share): ``share`` is the part of the MAP drop of the largest
+        budget that the reference budget achieves (0 when the largest does not
+        lower MAP). The reference is 8/255 when among the budgets, else the
+        middle one; the verdict says whether the largest budget still removes
+        at least half the MAP left at the reference (not a saturation point),
+        or the reference does 70% of the damage or more (a larger budget mostly
+        buys visibility), or neither (a compromise with visibility).
+    """
+    by_eps, norm = dict(zip(eps_255, maps)), dict(zip(eps_255, l2))
+    top = max(eps_255)
+    ref = 8 if 8 in eps_255 else sorted(eps_255)[len(eps_255) // 2]
+    drop = benign - by_eps[top]
+    share = (benign - by_eps[ref]) / drop if drop > 0 else 0.0
+    smaller = [e for e in eps_255 if e < ref]
+    left = by_eps[top] / by_eps[ref] if by_eps[ref] > 0 else 1.0  # MAP kept by the larger budget
+    verdict = (
+        f"{ref}/255 does {share:.0%} of the damage in absolute terms, yet "
+        f"{top}/255 still removes {1 - left:.0%} of the MAP left at {ref}/255: "
+        "the default budget is not a saturation point" if left < 0.5 else
+        f"{ref}/255 already does most of the damage of {top}/255, so a "
+        "larger budget mostly buys visibility" if share >= 0.7 else
+        f"a larger budget still adds much damage: {ref}/255 is a "
+        "compromise with visibility, not a saturation point")
+    text = (f"At {ref}/255 SAAT takes MAP from {benign:.3f} to "
+            f"{by_eps[ref]:.3f}, {share:.0%} of the drop that {top}/255 "
+            f"achieves ({by_eps[top]:.3f})"
+            + (f"; at {smaller[-1]}/255 MAP is still {by_eps[smaller[-1]]:.3f}" if smaller else "")
+            + f". The mean l_2 norm of the perturbation grows from {norm[ref]:.2f} "
+            f"at {ref}/255 to {norm[top]:.2f} at {top}/255. Here {verdict}.")
+    return text, share
+
+
+def steps_markdown(maps: Mapping[int, float], profile_steps: int, benign: float) -> str:
+    """What iterations beyond the profile's budget still buy.
+
+    Args:
+        maps: ``{iterations: MAP under the attack}`` in the order of the sweep, with ``profile_steps`` among them.
+        profile_steps: the profile's iterations.
+        benign: MAP of the benign queries.
+    Returns:
+        Markdown: MAP after the first, the profile's and the most iterations, and
+        whether the most iterations lower MAP no further (less than 0.0005), a
+        little (less than a tenth of the drop the profile's budget achieves) or much.
+    """
+    first, most = next(iter(maps)), max(maps)
+    m_ref, m_max = maps[profile_steps], maps[most]
+    gain = m_ref - m_max
+    return (f"MAP after {first} iterations: {maps[first]:.3f}; after "
+            f"{profile_steps} (the profile's budget): {m_ref:.3f}; after {most}: "
+            f"{m_max:.3f}, "
+            + (f"no lower ({-gain:+.3f})" if gain < 0.0005 else
+               f"a further drop of {gain:.3f}" if gain < 0.1 * max(benign - m_ref, 1e-9)
+               else f"still a large drop, {gain:.3f}")
+            + f", for {most / profile_steps:g} times the cost.")
+
+
 # --- chapter 5: adversarial training -----------------------------------------------------------
 
 def defense_verdict_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]]],
                              saat_epochs: Mapping[str, int],
-                             attacks: Sequence[str] = ("HAG", "SDHA", "SAAT")) -> tuple[str, dict]:
+                             attacks: Sequence[str] = TABLE2_ATTACKS) -> tuple[str, dict]:
     """Table II's claims on our rows, one paragraph per dataset, with the reason when 2x fails.
 
     Args:
-        ours: ``{dataset: {defense: row}}`` (:func:`report.table2_row`; ``"none"`` undefended).
+        ours: ``{dataset: {defense: row}}`` (:func:`~saatlib.report.tables.table2_row`; ``"none"`` undefended).
         saat_epochs: epochs of the SAAT defense per dataset (said when the ratio is below 2).
         attacks: the attacks of the first claim (the check attack may be among them).
     Returns:
-        (Markdown, ``{dataset: report.defense_verdicts(...)}``). When SAAT keeps
+        (Markdown, ``{dataset: defense_verdicts(...)}``). When SAAT keeps
         less than twice the undefended MAP, the text gives the ceiling of the
         ratio (the SAAT model's benign MAP over the undefended model's MAP under
         attack) and the share of its benign MAP the SAAT model keeps.
     """
     verdicts, paragraphs = {}, []
     for d, rows in ours.items():
-        v = verdicts[d] = report.defense_verdicts(rows, attacks=attacks)
+        v = verdicts[d] = defense_verdicts(rows, attacks=attacks)
         saat, und, lines = rows.get("SAAT"), rows["none"], []
         if v["saat_over_none"] is not None:
             lines.append(f"under the SAAT attack the SAAT-trained model keeps MAP {saat['SAAT']:.3f} against "
@@ -234,7 +338,7 @@ def defense_verdict_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]
 
 
 def masking_report(under_attack: Mapping[tuple[str, str], Mapping[str, float]], check: str,
-                   attacks: Sequence[str] = ("HAG", "SDHA", "SAAT"), masked_below: float = 0.1
+                   attacks: Sequence[str] = TABLE2_ATTACKS, masked_below: float = 0.1
                    ) -> tuple[list[dict], str]:
     """The gradient-masking check: the check attack against the lowest MAP of the table's attacks.
 
@@ -296,7 +400,7 @@ def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]]) -> 
 
     Args:
         grid: ``{(lambda, mu): {"map_benign": ..., "map_attack": ...}}``
-            (:func:`saatlib.defense_widgets.lambda_mu_grid`).
+            (:func:`saatlib.widgets.lambda_mu_grid`).
     """
     mu0 = min(mu for _, mu in grid)
     by_lambda = {lam: grid[lam, mu0] for lam in sorted(lam for lam, mu in grid if mu == mu0)}
@@ -307,3 +411,54 @@ def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]]) -> 
             + f". From lambda {lo:g} to {hi:g} the MAP under attack changes by "
             f"{by_lambda[hi]['map_attack'] - by_lambda[lo]['map_attack']:+.3f} and the benign MAP by "
             f"{by_lambda[hi]['map_benign'] - by_lambda[lo]['map_benign']:+.3f}.")
+
+
+# --- chapter 6: the reproduction report --------------------------------------------------------
+
+def retained_markdown(ours: Mapping[str, Mapping[str, float | None]],
+                      theirs: Mapping[str, Mapping[str, float | None]]) -> str:
+    """The share of the benign MAP the SAAT attack leaves (:func:`~saatlib.report.tables.retained`), the
+    paper's range beside ours.
+
+    Args:
+        ours: ``{dataset: Table I column}`` (fractions); theirs: ``{paper dataset: column}`` (%).
+    """
+    paper_saat = [s for s in (retained(c)["SAAT"] for c in theirs.values()) if s is not None]
+    spread = f"{min(paper_saat):.0%} to {max(paper_saat):.0%}" if paper_saat else "an unknown share"
+    return (f"In the paper SAAT leaves {spread} of the benign MAP; here "
+            + ", ".join(f"{retained(c)['SAAT']:.0%} on {d}" for d, c in ours.items()) + ".")
+
+
+def benign_cost_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float | None]]]) -> str:
+    """The range of the change of benign MAP that our defenses bring (:func:`~saatlib.report.tables.benign_cost`).
+
+    Args:
+        ours: ``{dataset: {defense: Table II row}}`` (fractions, with ``"none"``).
+    Returns:
+        Markdown (empty when no dataset has both an undefended and a defended
+        benign MAP); where a defense raises the benign MAP, it says why.
+    """
+    changes = [v for col in benign_cost(ours, {}).values() for v in col.values() if v is not None]
+    if not changes:
+        return ""
+    return (f"Here the defenses change the benign MAP by {min(changes):+.1f} to {max(changes):+.1f} points"
+            + ("; where it rises, the victim had not finished learning: the defense's epochs "
+               "also continue its training on benign images." if max(changes) > 0 else "."))
+
+
+def claims_table(ours: Mapping[str, Mapping[str, bool | None]],
+                 theirs: Mapping[str, Mapping[str, bool | None]]) -> dict[str, dict[str, str]]:
+    """The table of claims: ``{"ours <dataset>" or "paper <dataset>": {claim label: "yes", "no" or "–"}}``.
+
+    Args:
+        ours, theirs: ``{dataset: {claim key: verdict}}``
+            (:func:`~saatlib.report.verdicts.claim_verdicts`), ours and the paper's.
+    Returns:
+        One column per source (ours first), one row per claim of
+        :data:`~saatlib.report.verdicts.CLAIM_KEYS` labelled by :data:`CLAIM_LABELS`;
+        "–" where a verdict cannot be checked (None).
+    """
+    def mark(claims: Mapping[str, bool | None]) -> dict[str, str]:
+        return {CLAIM_LABELS[k]: {True: "yes", False: "no", None: "–"}[claims.get(k)] for k in CLAIM_KEYS}
+
+    return side_by_side(ours, theirs, mark, mark)
