@@ -43,7 +43,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "SAAT": {"epochs": 2},
             "ATRDH": {"epochs": 2},
             "CgAT": {"epochs": 2},
-            "eval": {"num_queries": 16, "attacks": ["HAG", "SDHA", "SAAT"],
+            "eval": {"num_queries": 16,
                      "check": {"steps": 10, "step_size": 2 / 255, "restarts": 2}},
         },
     },
@@ -89,7 +89,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "datasets": {"fashion-mnist-mosaics": {"common": {"epochs": 1}, "eval": {"num_queries": 50}}},
             # evaluating one model (HAG and SDHA 300 steps, SAAT 100, check 2 x 150 on
             # 100 queries) costs about as much as one epoch of a defense
-            "eval": {"num_queries": 100, "attacks": ["HAG", "SDHA", "SAAT"],
+            "eval": {"num_queries": 100,
                      "check": {"steps": 150, "step_size": 1 / 255, "restarts": 2}},
         },
     },
@@ -125,7 +125,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             "SAAT": {"epochs": 20, "code_buffer": "aliased"},
             "ATRDH": {"epochs": 100},
             "CgAT": {"epochs": 30, "code_buffer": "aliased"},
-            "eval": {"num_queries": None, "attacks": ["HAG", "SDHA", "SAAT"],
+            "eval": {"num_queries": None,
                      "check": {"steps": 300, "step_size": 1 / 255, "restarts": 5}},
         },
     },
@@ -150,12 +150,13 @@ def get_profile(name: str) -> dict[str, dict[str, Any]]:
 
 def defense_eval_settings(profile: str = "default", dataset: str | None = None) -> dict:
     """The profile's defense-evaluation settings (``defense.eval``, updated by
-    ``defense.datasets.<dataset>.eval``): ``num_queries``, ``attacks``, ``check``."""
+    ``defense.datasets.<dataset>.eval``): ``num_queries``, ``attacks`` (None: the non-targeted attacks of
+    Table I, :data:`saatlib.attack.registry.NON_TARGETED`; a profile may name others), ``check``."""
     prof = get_profile(profile)
     defense = prof.get("defense", {})
     section = dict(defense.get("eval", {}))
     if dataset is not None:
         section.update(defense.get("datasets", {}).get(dataset, {}).get("eval", {}))
     return {"num_queries": section.get("num_queries", prof["attack"]["num_queries"]),
-            "attacks": list(section.get("attacks", ("HAG", "SDHA", "SAAT"))),
+            "attacks": list(section["attacks"]) if section.get("attacks") else None,
             "check": dict(section.get("check", {}))}

@@ -26,7 +26,7 @@ from typing import Sequence
 
 from saatlib.attack.base import Attack
 from saatlib.attack.evaluate import worst_case_map
-from saatlib.attack.registry import build_attack, build_check_attack
+from saatlib.attack.registry import NON_TARGETED, build_attack, build_check_attack
 from saatlib.experiments.attacks import CODES_KIND, cached_attack_result, model_codes, query_batch
 from saatlib.experiments.defenses import defense_config, get_defended_model, model_key
 from saatlib.experiments.hash_models import load_data
@@ -97,7 +97,9 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
     """
     store = store or RunStore()
     num_queries, topk = _resolve_sizes(hash_config, profile, num_queries, topk)
-    names = list(attacks) if attacks is not None else defense_eval_settings(profile, hash_config["dataset"])["attacks"]
+    if attacks is None:
+        attacks = defense_eval_settings(profile, hash_config["dataset"])["attacks"] or NON_TARGETED
+    names = list(attacks)
     seed = hash_config["seed"]
     model, record, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress,
                                                       recompute_model, num_queries, overrides)
