@@ -69,7 +69,7 @@ def find_files(folder: Path) -> tuple[Path, ...] | None:
 
 
 def _download(folder: Path) -> tuple[Path, ...] | None:
-    from torchvision.datasets import FashionMNIST
+    from torchvision.datasets import FashionMNIST  # only on this fallback: torchvision's datasets load slowly
 
     logger.info("downloading Fashion-MNIST into %s", folder)
     try:

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 import seaborn as sns
+from matplotlib.colors import ListedColormap
 
 from saatlib.plots._common import IRRELEVANT, RELEVANT, new_figure, to_numpy
 
@@ -123,8 +124,6 @@ def code_matrix(codes, row_labels: Sequence[str] | None = None, title: str | Non
         row_labels: R names (e.g. class names).
         row_title: label of the vertical axis.
     """
-    from matplotlib.colors import ListedColormap
-
     panels = _code_panels(codes) if isinstance(codes, dict) else {"": to_numpy(codes)}
     rows = next(iter(panels.values())).shape[0]
     n = len(panels)
