@@ -102,7 +102,7 @@ def test_masking_report_flags_a_defense_that_collapses_under_the_check_attack():
     # the undefended model is no defense: a large gap there is no sign of masking
     undefended_gap = {**clean, ("a", "none"): {**under["a", "none"], "check": 0.05}}
     _, md = text.masking_report(undefended_gap, "check")
-    assert "it goes below it on 1 of 3 models" in md
+    assert "it goes below it on 1 of 3 models, by 0.200 to 0.200 MAP" in md  # only the models below count
     assert "No defense loses more than 0.1 MAP to it beyond its lowest MAP in the table: no sign" in md
 
 

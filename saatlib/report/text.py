@@ -367,10 +367,10 @@ def masking_report(under_attack: Mapping[tuple[str, str], Mapping[str, float]], 
     datasets = list(dict.fromkeys(d for d, _ in under_attack))
     gains = [f"{m} {r[check] - under_attack[d, 'none'][check]:+.3f}" + (f" ({d})" if len(datasets) > 1 else "")
              for (d, m), r in under_attack.items() if m != "none"]
-    gaps = [r["check minus lowest"] for r in rows]
+    below = [-r["check minus lowest"] for r in rows if r["check minus lowest"] < 0]  # how far below, > 0
     text = ("The check takes, per query, the worst of the table's attacks and a restart attack on another "
             "objective, so it is never weaker than the table's strongest attack; "
-            + (f"it goes below it on {stronger} of {len(rows)} models, by {-max(gaps):.3f} to {-min(gaps):.3f} MAP. "
+            + (f"it goes below it on {stronger} of {len(rows)} models, by {min(below):.3f} to {max(below):.3f} MAP. "
                if stronger else "here it never goes below it: no attack finds a weakness the strongest missed. "))
     text += (f"No defense loses more than {masked_below:g} MAP to it beyond its lowest MAP in the table: no sign "
              "of gradient masking at this budget. " if not suspect else
