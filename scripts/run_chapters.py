@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     failed = run_chapters(notebooks, args.profile, args.out, force=args.force, kernel_name=args.kernel,
-                          timeout=args.timeout)
+                          timeout=args.timeout, say=print)
     if failed:
         print(f"chapters: {len(failed)} failed: {', '.join(map(str, failed))}", file=sys.stderr)
         return 1

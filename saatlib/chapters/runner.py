@@ -16,6 +16,7 @@ relative paths such as ``runs/`` and ``data/`` mean the same as for the CLI.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 import sys
 import time
@@ -30,6 +31,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_SUFFIXES = (".ipynb", ".md", ".rst", ".myst")
 PARTIAL_SUFFIX = ".partial.ipynb"
+
+log = logging.getLogger(__name__)
 
 
 # --- the table of contents -------------------------------------------------------
@@ -167,6 +170,11 @@ def is_up_to_date(src: Path, dst: Path, profile: str, deps_mtime: float) -> bool
     return params.get("profile") == profile
 
 
+def _log(message: str, file=None, flush: bool = False) -> None:
+    """The default ``say`` of :func:`run_chapters`: failures (``file=sys.stderr``) as errors, else info."""
+    (log.error if file is sys.stderr else log.info)(message)
+
+
 def _shown(path: Path, root: Path) -> str:
     try:
         return str(path.relative_to(root))
@@ -176,7 +184,7 @@ def _shown(path: Path, root: Path) -> str:
 
 def run_chapters(notebooks: Iterable[Path], profile: str, out_dir: str | os.PathLike, force: bool = False,
                  kernel_name: str = "python3", timeout: int | None = None, root: Path = ROOT,
-                 say: Callable[..., None] = print) -> list[Path]:
+                 say: Callable[..., None] | None = None) -> list[Path]:
     """Execute chapters ``notebooks`` (paths relative to ``root``) with ``-p profile PROFILE``
     into ``out_dir/<same path>``, in order.
 
@@ -184,11 +192,13 @@ def run_chapters(notebooks: Iterable[Path], profile: str, out_dir: str | os.Path
     (:func:`is_up_to_date`, against every file under ``saatlib/``) unless
     ``force``. ``$SAAT_PROFILE`` is set to ``profile`` for the kernels. A
     failed chapter is reported (``say``, to stderr) with its partial output
-    kept, and the others still run.
+    kept, and the others still run. ``say(message, **print_kwargs)`` reports progress (the
+    script passes ``print``); by default it goes to this module's logger.
 
     Returns:
         the chapters that failed (empty: all done or up to date).
     """
+    say = say or _log
     use_venv_kernel()
     os.environ["SAAT_PROFILE"] = profile
     out_dir = Path(root, out_dir).resolve()

@@ -27,11 +27,12 @@ from typing import Sequence
 from saatlib.attack.base import Attack
 from saatlib.attack.evaluate import worst_case_map
 from saatlib.attack.registry import NON_TARGETED, build_attack, build_check_attack
-from saatlib.experiments.attacks import CODES_KIND, cached_attack_result, model_codes, query_batch
+from saatlib.experiments.attacks import (CODES_KIND, cached_attack_result, model_codes, profile_sizes,
+                                         query_batch)
 from saatlib.experiments.defenses import defense_config, get_defended_model, model_key
 from saatlib.experiments.hash_models import load_data
 from saatlib.metrics import database_diversity, mean_average_precision
-from saatlib.profiles import defense_eval_settings, get_profile
+from saatlib.profiles import defense_eval_settings
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -56,11 +57,16 @@ def _defended(hash_config: dict, method: str, profile: str, store: RunStore, dev
 
 
 def _resolve_sizes(hash_config: dict, profile: str, num_queries, topk):
+    """-1 -> the profile's defense-evaluation queries (per dataset) and its MAP cut-off."""
     if num_queries == -1:
         num_queries = defense_eval_settings(profile, hash_config["dataset"])["num_queries"]
-    if topk == -1:
-        topk = get_profile(profile)["eval"]["topk"]
-    return num_queries, topk
+    return profile_sizes(profile, num_queries, topk)
+
+
+def _benign_map(codes: dict, num_queries: int, topk: int | None) -> float:
+    """MAP@topk of the first ``num_queries`` benign query codes against the database."""
+    return mean_average_precision(codes["query_codes"][:num_queries], codes["db_codes"],
+                                  codes["query_labels"][:num_queries], codes["db_labels"], topk=topk)
 
 
 def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "default",
@@ -105,8 +111,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
                                                       recompute_model, num_queries, overrides)
     recompute = recompute or recompute_model
     nq = x.shape[0]
-    map_benign = mean_average_precision(codes["query_codes"][:nq], codes["db_codes"], codes["query_labels"][:nq],
-                                        codes["db_labels"], topk=topk)
+    map_benign = _benign_map(codes, nq, topk)
     diversity = database_diversity(codes["db_codes"], codes["db_labels"])
     if diversity["status"] != "ok":
         log.warning("%s-defended %s model: %s codes (%d distinct database codes for %d classes, %d constant "
@@ -169,7 +174,6 @@ def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[
                                   x, y, num_queries, topk, hash_config["seed"], store, device, progress, False)
         maps.append(r["map_adversarial"])
         linf.append(r["perceptibility"]["linf"])
-    map_benign = mean_average_precision(codes["query_codes"][:nq], codes["db_codes"], codes["query_labels"][:nq],
-                                        codes["db_labels"], topk=topk)
+    map_benign = _benign_map(codes, nq, topk)
     return {"eps_255": [float(e) for e in eps_255], "map": maps, "map_benign": map_benign, "linf": linf,
             "num_queries": nq}
