@@ -191,9 +191,10 @@ def measured_on(meta: dict) -> str:
     """Where and on what the effects were measured: date, build, machine, profile, victim, queries."""
     if not meta:
         return "Not measured yet."
-    return (f"Measured {meta.get('date', '?')} by build {meta.get('build', '?')} on {meta.get('machine', '?')}, "
+    build = f" by build {meta['build']}" if meta.get("build") else ""
+    return (f"Measured {meta.get('date', '?')}{build} on {meta.get('machine', '?')}, "
             f"profile '{meta.get('profile', '?')}', victim {meta.get('victim', '?')}, "
-            f"{meta.get('num_queries', '?')} queries (the queries of the book's tables).")
+            f"{meta.get('num_queries', '?')} queries.")
 
 
 def ledger_rows(effects: dict | None = None) -> list[dict]:

@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         image_size=args.image_size, num_train=args.num_train,
     )
     if args.json:
+        result["verdicts"] = [dict(c.as_record(), key=c.key, dataset=c.dataset) for c in result["verdicts"]]
         json.dump(result, sys.stdout, default=float)
         sys.stdout.write("\n")
     else:
