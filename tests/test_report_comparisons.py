@@ -132,3 +132,20 @@ def test_verdict_phrase_and_claims_table():
                           "+20.0 ± 5.8)")
     assert "**contradicted**" in bullets[1]
     assert verdict_text.label_counts(comps) == "1 supported, 0 tie, 0 underpowered, 1 contradicted"
+
+
+def test_sweep_comparisons_pick_their_sides():
+    runs = {10: _result([0.5, 0.6]), 100: _result([0.3, 0.4]), 200: _result([0.2, 0.4])}
+    c = C.steps_comparison("fm", runs, 100)
+    assert c.claim == "200 iterations leave a lower MAP than 100" and c.verdict.diff == pytest.approx(0.05)
+    curves = {"none": {"map": [0.5, 0.1], "ap": [[0.5, 0.5], [0.1, 0.1]]},
+              "SAAT": {"map": [0.7, 0.45], "ap": [[0.7, 0.7], [0.4, 0.5]]},
+              "CgAT": {"map": [0.7, 0.5], "ap": [[0.7, 0.7], [0.6, 0.4]]}}
+    lead = C.curve_leader("fm", [8, 16], curves)  # at 16/255: CgAT 0.5 > SAAT 0.45 > none 0.1
+    assert lead.claim == "CgAT keeps more MAP than SAAT at 16/255"
+    assert lead.verdict.diff == pytest.approx(statistics.fmean([0.6 - 0.4, 0.4 - 0.5]))
+    grid = {(0.0, 1e-4): {"ap_attack": [0.2, 0.3]}, (3.0, 1e-4): {"ap_attack": [0.5, 0.4]},
+            (1.0, 1e-4): {"ap_attack": [0.9, 0.9]}, (3.0, 1.0): {"ap_attack": [0.0, 0.0]}}
+    lam = C.lambda_comparison("fm", grid)
+    assert lam.claim == "lambda 3 keeps more MAP under SAAT than lambda 0 (mu 0.0001)"
+    assert lam.verdict.diff == pytest.approx(0.2)

@@ -261,3 +261,32 @@ def masking_comparisons(dataset: str, defense: str, checks: Mapping[str, Mapping
                         "(a symptom of masking)", dataset,
                         t["large_budget"] - t["chance"]))
     return out
+
+
+# --- chapter 4's and 5's sweeps ---------------------------------------------------------------------
+
+def steps_comparison(dataset: str, runs: Mapping[int, Mapping], profile_steps: int) -> Comparison:
+    """The most iterations of a sweep against the profile's: ``"<most> iterations leave a lower MAP than
+    <profile's>"`` (per query AP(profile's) - AP(most)); ``runs``: ``{iterations: attack result}``."""
+    most = max(runs)
+    return paired("steps.more", f"{most} iterations leave a lower MAP than {profile_steps}", dataset,
+                  runs[profile_steps]["ap"]["adversarial"], runs[most]["ap"]["adversarial"])
+
+
+def curve_leader(dataset: str, eps_255: Sequence[float], curves: Mapping[str, Mapping]) -> Comparison:
+    """At the largest budget of the robustness curves (:func:`saatlib.experiments.robustness_curve`),
+    the model with the highest MAP against the runner-up: ``"<best> keeps more MAP than <runner-up> at
+    <eps>/255"``."""
+    top = list(eps_255).index(max(eps_255))
+    best, runner = sorted(curves, key=lambda m: -curves[m]["map"][top])[:2]
+    return paired(f"eps_curve.{best}>{runner}", f"{best} keeps more MAP than {runner} at {max(eps_255):g}/255",
+                  dataset, curves[best]["ap"][top], curves[runner]["ap"][top])
+
+
+def lambda_comparison(dataset: str, grid: Mapping[tuple[float, float], Mapping]) -> Comparison:
+    """SAAT's largest lambda against its smallest at the smallest mu (:func:`saatlib.widgets.lambda_mu_grid`,
+    with per-query ``ap_attack``): ``"lambda <hi> keeps more MAP under SAAT than lambda <lo> (mu <mu>)"``."""
+    mu0 = min(mu for _, mu in grid)
+    lams = sorted({lam for lam, mu in grid if mu == mu0})
+    return paired("lambda.more", f"lambda {lams[-1]:g} keeps more MAP under SAAT than lambda {lams[0]:g} "
+                  f"(mu {mu0:g})", dataset, grid[lams[-1], mu0]["ap_attack"], grid[lams[0], mu0]["ap_attack"])

@@ -305,13 +305,16 @@ def masking_markdown(comparisons: Sequence[Comparison], checks: Mapping[tuple[st
     return "\n".join(lines)
 
 
-def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[float]], train_eps_255: float) -> str:
+def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[float]], train_eps_255: float,
+                       leader: Comparison | None = None) -> str:
     """Which defense keeps most MAP at the largest budget, and every curve's values (MAP in %).
 
     Args:
         eps_255: budgets in units of 1/255, in the order of the curves' values.
         curves: ``{defense: [MAP at each budget]}`` with ``"none"`` (undefended) among them.
         train_eps_255: the defenses' training budget (units of 1/255).
+        leader: the highest curve against the runner-up at the largest budget, judged
+            (:func:`saatlib.report.comparisons.curve_leader`).
     """
     top = eps_255.index(max(eps_255))
     best = max(curves, key=lambda m: curves[m][top])
@@ -319,10 +322,12 @@ def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[f
             f"MAP is {best}'s ({points(curves[best][top], sign=False)}; undefended "
             f"{points(curves['none'][top], sign=False)}). "
             + " ".join(f"{m}: {', '.join(points(v, sign=False) for v in c)}." for m, c in curves.items())
-            + f" (MAP in % at eps {', '.join(f'{e:g}/255' for e in eps_255)}.)")
+            + f" (MAP in % at eps {', '.join(f'{e:g}/255' for e in eps_255)}.)"
+            + ("" if leader is None else f" {leader.claim}: {verdict_phrase(leader.verdict)}."))
 
 
-def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]]) -> str:
+def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]],
+                    comparison: Comparison | None = None) -> str:
     """How MAP (benign and under the SAAT attack) moves with SAAT's lambda at the smallest mu.
 
     Args:
@@ -337,7 +342,8 @@ def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]]) -> 
                         f"{points(r['map_attack'], sign=False)}" for lam, r in by_lambda.items())
             + f". From lambda {lo:g} to {hi:g} the MAP under attack changes by "
             f"{points(by_lambda[hi]['map_attack'] - by_lambda[lo]['map_attack'])} points and the benign MAP by "
-            f"{points(by_lambda[hi]['map_benign'] - by_lambda[lo]['map_benign'])}.")
+            f"{points(by_lambda[hi]['map_benign'] - by_lambda[lo]['map_benign'])}."
+            + ("" if comparison is None else f" {comparison.claim}: {verdict_phrase(comparison.verdict)}."))
 
 
 def defense_summary_markdown(table2: Sequence[Comparison], masking: Sequence[Comparison], eps: Comparison,
