@@ -8,6 +8,7 @@ import torch
 from tqdm.auto import tqdm
 
 from saatlib.attack.base import Attack, AttackContext
+from saatlib.compute import Precision
 from saatlib.hashing import binarize
 from saatlib.metrics import average_precision, code_diversity, database_diversity, perceptibility
 
@@ -44,13 +45,17 @@ def codes_of(model, x: torch.Tensor, batch_size: int = 256, device="cpu") -> tor
 
 def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.Tensor, context: AttackContext,
                     target_labels: torch.Tensor | None = None, topk: int | None = 1000, batch_size: int = 256,
-                    seed: int = 0, device="cpu", progress: bool = False, return_examples: bool = False) -> dict:
+                    seed: int = 0, device="cpu", progress: bool = False, return_examples: bool = False,
+                    precision=None) -> dict:
     """Attack the queries and measure retrieval.
 
     Args:
         x: (Q, C, H, W) query images in [0, 1]; query_labels (Q, C).
         context: training and database codes/labels of ``model`` (on CPU is fine).
         target_labels: (Q, C), required for targeted attacks.
+        precision: bf16 autocast / channels-last for the attack's own forward and
+            backward passes (:class:`saatlib.compute.Precision`; None: float32); the
+            codes that are scored are always computed in float32.
     Returns:
         dict with ``map_benign`` (benign queries, own labels), ``map_adversarial``
         (MAP of adversarial queries for a non-targeted attack; t-MAP — scored
@@ -72,7 +77,8 @@ def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.
         raise ValueError(f"{attack.name} is targeted: pass target_labels (see saatlib.attack.targets)")
     attack_labels = target_labels if attack.targeted else query_labels
     t0 = time.perf_counter()
-    x_adv = attack_queries(model, attack, x, attack_labels, context, batch_size, seed, device, progress)
+    x_adv = attack_queries(Precision.of(precision).wrap(model), attack, x, attack_labels, context, batch_size, seed,
+                           device, progress)
     seconds = time.perf_counter() - t0
     benign = codes_of(model, x, batch_size, device)
     adv = codes_of(model, x_adv, batch_size, device)

@@ -38,6 +38,7 @@ import torch
 from tqdm.auto import tqdm
 
 from saatlib.attack.engine import LinfPGD
+from saatlib.compute import Precision
 from saatlib.data import data_loader
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
 from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
@@ -100,6 +101,11 @@ class Defense:
         device: torch device.
         database_labels: (N_db, C) database labels (ATRDH draws targets from
             their unique rows); optional for the other defenses.
+        precision: a :class:`saatlib.compute.Precision` (bf16 autocast,
+            channels-last) for every forward pass of the training, inner PGD
+            included; None: float32. ``self.model`` is then a
+            :class:`saatlib.compute.PrecisionView` of ``model`` (same weights,
+            same ``state_dict``); the start codes are encoded in float32.
 
     Attributes:
         codes: (N, K) U_ben, the signed codes of the whole training set by index.
@@ -110,13 +116,14 @@ class Defense:
     defaults: dict[str, Any] = {}
 
     def __init__(self, model, train_set, hash_method: str, params: dict | None = None, seed: int = 0,
-                 device="cpu", database_labels: torch.Tensor | None = None):
+                 device="cpu", database_labels: torch.Tensor | None = None, precision=None):
         self.params = self.resolve_params(params)
         self.model, self.train_set, self.hash_method = model, train_set, hash_method
         self.seed, self.device = int(seed), torch.device(device)
         p = self.params
         codes, labels = encode(model, train_set, device=device)
         self.codes, self.labels = codes.to(self.device), labels.to(self.device)
+        self.model = Precision.of(precision).wrap(model)
         self.loss_fn = build_loss(hash_method, len(train_set), model.bits, train_set.num_classes).to(self.device)
         init_loss_buffers(self.loss_fn, self.codes, self.labels)
         if p["attack_mode"] not in ("eval", "train"):
