@@ -36,7 +36,7 @@ def resolve_device(device: str | torch.device = "auto") -> str:
         chosen, what = "mps", "Apple MPS"
     else:
         chosen, what = "cpu", f"no GPU, {torch.get_num_threads()} torch CPU threads"
-    log.warning("device auto: %s (%s)", chosen, what)
+    log.info("device auto: %s (%s)", chosen, what)
     return chosen
 
 

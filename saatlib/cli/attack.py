@@ -5,7 +5,7 @@ import argparse
 
 from saatlib.attack.variants import RULE_NAMES
 from saatlib.experiments.attacks import run_attack
-from saatlib.cli.common import add_common, collapse_warning, emit
+from saatlib.cli.common import add_common, collapse_warning, emit, precision_of
 from saatlib.experiments.hash_models import hashing_config
 from saatlib.seeding import set_threads
 from saatlib.store import RunStore
@@ -29,11 +29,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     config = hashing_config(args.dataset, args.hash_method, args.bits, profile=args.profile, seed=args.seed,
-                            data_dir=args.data_dir)
+                            data_dir=args.data_dir, precision=precision_of(args))
     r = run_attack(config, args.method, targeted=args.targeted, profile=args.profile, eps=args.eps,
                    steps=args.steps, rule=args.rule, num_queries=args.num_queries, topk=args.topk,
                    store=RunStore(args.runs_dir), device=args.device, progress=not args.no_progress,
-                   recompute=args.recompute)
+                   recompute=args.recompute, precision=precision_of(args))
     row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("attack", "targeted", "map_benign", "map_adversarial", "map_theory",
                                 "perceptibility", "seconds", "num_queries", "topk", "cached")}}

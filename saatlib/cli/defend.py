@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from saatlib.cli.common import add_common, collapse_warning, emit
+from saatlib.cli.common import add_common, collapse_warning, emit, precision_of
 from saatlib.experiments.hash_models import hashing_config
 from saatlib.seeding import set_threads
 from saatlib.store import RunStore
@@ -34,13 +34,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     config = hashing_config(args.dataset, args.hash_method, args.bits, profile=args.profile, seed=args.seed,
-                            data_dir=args.data_dir)
+                            data_dir=args.data_dir, precision=precision_of(args))
     overrides = {"lambda": args.lam, "mu": args.mu, "epochs": args.epochs}
     attacks = [a.strip() for a in args.attacks.split(",") if a.strip()] if args.attacks else None
     r = evaluate_defense(config, args.method, profile=args.profile, store=RunStore(args.runs_dir),
                          device=args.device, progress=not args.no_progress, recompute=args.recompute,
                          num_queries=args.num_queries, topk=args.topk, attacks=attacks, check=not args.no_check,
-                         recompute_model=args.recompute, steps=args.steps, **overrides)
+                         recompute_model=args.recompute, steps=args.steps, precision=precision_of(args),
+                         **overrides)
     row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("defense", "map_benign", "map_under_attack", "train_seconds", "num_queries",
                                 "topk", "params", "check_attack", "status", "diversity")},

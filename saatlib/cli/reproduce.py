@@ -5,7 +5,7 @@ import argparse
 import json
 import sys
 
-from saatlib.cli.common import add_common
+from saatlib.cli.common import add_common, precision_of
 from saatlib.hashing import method_names
 from saatlib.models import backbone_names
 from saatlib.report.reproduce import reproduce
@@ -35,6 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-train", type=int, default=None, help="training images (default: the profile's)")
     p.add_argument("--attack-steps", type=int, default=None, help="iterations of every attack (default: the "
                                                                   "profile's budgets)")
+    p.add_argument("--pnet-steps", type=int, default=None, help="THA's PrototypeNet training steps (default: the "
+                                                                "profile's, 30000 in 'paper')")
+    p.add_argument("--defense-epochs", type=int, default=None, help="epochs of every Table II defense (default: "
+                                                                    "the profile's, 20/100/30 in 'paper')")
     p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")
     p.add_argument("--topk", type=int, default=-1, help="MAP@topk (default: the profile's)")
     p.add_argument("--paper-dataset", default=None, help="the paper's dataset column to compare with "
@@ -52,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress, attack_steps=args.attack_steps, num_queries=args.num_queries,
         topk=args.topk, defenses=args.defenses, recompute=args.recompute,
         backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-        image_size=args.image_size, num_train=args.num_train,
+        image_size=args.image_size, num_train=args.num_train, precision=precision_of(args),
+        pnet_steps=args.pnet_steps, defense_epochs=args.defense_epochs,
     )
     if args.json:
         json.dump(result, sys.stdout, default=float)

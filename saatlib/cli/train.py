@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from saatlib.cli.common import add_common, emit
+from saatlib.cli.common import add_common, emit, precision_of
 from saatlib.hashing import method_names
 from saatlib.models import backbone_names
 from saatlib.experiments.hash_models import hashing_config, train_and_evaluate
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
     config = hashing_config(
         args.dataset, args.method, args.bits, profile=args.profile, seed=args.seed, data_dir=args.data_dir,
         backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        precision=precision_of(args),
     )
     topk = args.topk if args.topk is not None else get_profile(args.profile)["eval"]["topk"]
     record = train_and_evaluate(config, store=RunStore(args.runs_dir), device=args.device,

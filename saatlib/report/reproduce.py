@@ -69,7 +69,7 @@ def _pct(value: float | None) -> float | None:
 
 def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore, device="cpu",
                 progress: bool = False, steps: int | None = None, num_queries: int | None = -1,
-                topk: int | None = -1, recompute: bool = False) -> list[dict]:
+                topk: int | None = -1, recompute: bool = False, precision=None, **attack_overrides) -> list[dict]:
     """The Table I rows of the victim ``config`` (one code length)."""
     common = {"dataset": config["dataset"], "bits": config["bits"], "victim": config["method"],
               "backbone": config["train"]["backbone"], "profile": profile}
@@ -79,7 +79,8 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
             log.info("%s, %d bits: %s", config["dataset"], config["bits"], row.name)
             runs[row.name] = run_attack(config, row.attack, row.targeted, profile, steps=steps,
                                         num_queries=num_queries, topk=topk, store=store, device=device,
-                                        progress=progress, recompute=recompute)
+                                        progress=progress, recompute=recompute, precision=precision,
+                                        **_for_attack(row.attack, attack_overrides))
     rows = []
     for row in PAPER_ROWS:
         benign = row.name == ORIGINAL
@@ -97,7 +98,7 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
 
 def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store: RunStore, device="cpu",
                 progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
-                recompute: bool = False, steps: int | None = None) -> list[dict]:
+                recompute: bool = False, steps: int | None = None, precision=None, **defense_overrides) -> list[dict]:
     """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
     under the Table II attacks, via :func:`saatlib.experiments.evaluate_defense`.
     """
@@ -105,7 +106,7 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
     for defense in defenses:
         r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
                              recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS,
-                             check=False, steps=steps)
+                             check=False, steps=steps, precision=precision, **defense_overrides)
         for attack in TABLE2_COLUMNS:
             ours = r["map_benign"] if attack == ORIGINAL else r["map_under_attack"][attack]
             rows.append({"defense": r["defense"], "attack": attack, "dataset": config["dataset"],
@@ -117,6 +118,11 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
                              "defenses", defense=r["defense"], attack=attack, dataset=paper_dataset,
                              bits=config["bits"])})
     return rows
+
+
+def _for_attack(name: str, overrides: dict) -> dict:
+    """The entries of ``overrides`` that are parameters of attack ``name`` (``pnet_steps``: THA's only)."""
+    return {k: v for k, v in overrides.items() if v is not None and (k != "pnet_steps" or name == "THA")}
 
 
 def _cell(v: float | None) -> str:
@@ -158,13 +164,19 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
               data_dir: str | None = None, hash_method: str = "DPH", seed: int = 0, random_init: bool = False,
               paper_dataset: str | None = None, store: RunStore | None = None, device="cpu", progress: bool = False,
               attack_steps: int | None = None, num_queries: int | None = -1, topk: int | None = -1,
-              defenses=(), recompute: bool = False, **overrides) -> dict:
+              defenses=(), recompute: bool = False, precision=None, pnet_steps: int | None = None,
+              defense_epochs: int | None = None, **overrides) -> dict:
     """Train the victims, run Table I (and Table II for ``defenses``), write the tables.
 
     ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config` (``backbone``,
     ``epochs``, ``batch_size``, ``image_size``, ``num_train``, ...);
     ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
-    budget and evaluation (-1 / None: the profile's), in Table I and Table II alike. ``paper_dataset`` picks the
+    budget and evaluation (-1 / None: the profile's), in Table I and Table II alike;
+    ``pnet_steps`` THA's PrototypeNet steps and ``defense_epochs`` every defense's
+    epochs (None: the profile's), so every long loop of the paper profile can be
+    shortened for a trial run. ``precision`` (:class:`saatlib.compute.Precision`:
+    bf16 autocast, channels-last; None: float32) applies to the victims' training,
+    the attacks and the defenses, and enters their run-store keys when not the default. ``paper_dataset`` picks the
     paper's column to compare with (default: ``dataset``). Under ``torchrun``
     all ranks train the victims together, then the main rank alone attacks and
     writes (the other ranks return empty tables).
@@ -172,6 +184,7 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     """
     store = store or RunStore()
     paper_dataset = paper_dataset or dataset
+    overrides["precision"] = precision
     base = hashing_config(dataset, hash_method, bits[0], profile, seed, data_dir, **overrides)
     pretrained = resolve_pretrained(base["train"]["backbone"], random_init)
     splits = load_data(base)
@@ -187,10 +200,10 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     with distributed.solo():
         for config in configs:
             t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
-                              topk, recompute)
+                              topk, recompute, precision=precision, pnet_steps=pnet_steps)
             if defenses:
                 t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
-                                  topk, recompute, steps=attack_steps)
+                                  topk, recompute, steps=attack_steps, precision=precision, epochs=defense_epochs)
     backbone = base["train"]["backbone"]
     random_weights = backbone in IMAGENET_BACKBONES and not pretrained
     victim = f"{base['method']} + {backbone}{' (random init)' if random_weights else ''}"
