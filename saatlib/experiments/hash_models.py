@@ -14,10 +14,13 @@ from saatlib import distributed
 from saatlib.checkpoint import CHECKPOINT_NAME, read_checkpoint
 from saatlib.compute import Precision
 from saatlib.data import load_splits
+from saatlib.data.registry import loader_image_size, native_image_size
+from saatlib.data.transforms import REFERENCE_CROP
 from saatlib.hashing import canonical_method, encode, train_hashing
 from saatlib.hashing.train import CHECKPOINT_FORMAT as TRAIN_CHECKPOINT_FORMAT
 from saatlib.metrics import mean_average_precision
 from saatlib.models import build_model
+from saatlib.models.backbones import IMAGENET_BACKBONES
 from saatlib.profiles import get_profile
 from saatlib.seeding import seeded
 from saatlib.store import RunStore
@@ -26,6 +29,12 @@ log = logging.getLogger(__name__)
 
 CONFIG_VERSION = 3  # bump when a change to models or training invalidates stored runs (3: smallcnn widths)
 HASH_KIND = "hash_model"
+
+
+def natural_image_size(dataset: str, backbone: str, data_dir: str | None = None) -> int | None:
+    """The image side a run uses when none is named: the backbone's natural input (224 for the
+    ImageNet backbones), the images' own for ``smallcnn`` (:func:`saatlib.data.registry.native_image_size`)."""
+    return REFERENCE_CROP if backbone in IMAGENET_BACKBONES else native_image_size(dataset, data_dir)
 
 
 def hashing_config(
@@ -46,6 +55,10 @@ def hashing_config(
     ``loss_pairs`` (``"seen"`` or ``"all"``, see :class:`saatlib.hashing.losses.base.HashLoss`)
     is kept in the config only when the profile or the caller sets it, so the
     keys of runs with the default (``"seen"``) did not change when it came in.
+    Without ``image_size`` the images get the backbone's natural size
+    (:func:`natural_image_size`); it enters the config only where that differs
+    from what the data loader gives by default (224 crops of list-file images, the
+    embedded sets' own sides), so the keys of existing runs did not change.
     ``precision`` (a :class:`saatlib.compute.Precision` or its key dict: bf16 autocast,
     channels-last) is kept the same way, only when it is not the float32 default.
     """
@@ -65,6 +78,11 @@ def hashing_config(
             hp[key] = value
         else:
             raise ValueError(f"unknown override {key!r}; known: {sorted(data) + sorted(hp)}")
+    if data.get("image_size") is None:
+        data.pop("image_size", None)
+        natural = natural_image_size(dataset, hp["backbone"], data_dir)
+        if natural is not None and natural != loader_image_size(dataset, data_dir):
+            data["image_size"] = natural
     hp.setdefault("lr_schedule", "thirds" if hp["optimizer"] == "sgd" else "none")
     hp.setdefault("pretrained", hp["backbone"] != "smallcnn")
     if not isinstance(bits, int) or not 4 <= bits <= 256:

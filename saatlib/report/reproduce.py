@@ -17,16 +17,20 @@ generative attack) is not implemented: its row holds the paper's value only.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 from pathlib import Path
 
 from saatlib import distributed
 from saatlib.experiments.attacks import CODES_KIND, run_attack
 from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
+from saatlib.experiments.plan import plan_run
+from saatlib.defense.registry import canonical_defense
 from saatlib.experiments.robustness import evaluate_defense
 from saatlib.models.backbones import IMAGENET_BACKBONES
-from saatlib.models.pretrained import PretrainedWeightsMissing, load_torchvision_model, weights_cache_path
+from saatlib.models.pretrained import pretrained_available
 from saatlib.report import paper
+from saatlib.report.plan import StageClock, plan_markdown
 from saatlib.report.tables import ORIGINAL, TABLE1, TABLE2_ATTACKS, TABLE2_COLUMNS, markdown_table
 from saatlib.store import RunStore
 
@@ -40,22 +44,8 @@ COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "codes", "steps", "num_
 
 
 def resolve_pretrained(backbone: str, random_init: bool = False) -> bool:
-    """Whether ImageNet weights of ``backbone`` are at hand (False for smallcnn).
-
-    Missing weights raise :class:`PretrainedWeightsMissing` (saying where to put
-    the file) unless ``random_init``: then False, with a warning, so the run
-    store records the model as randomly initialised.
-    """
-    if backbone not in IMAGENET_BACKBONES or Path(weights_cache_path(backbone)[1]).is_file():
-        return backbone in IMAGENET_BACKBONES
-    try:
-        load_torchvision_model(backbone, pretrained=True)
-        return True
-    except PretrainedWeightsMissing:
-        if not random_init:
-            raise
-        log.warning("no ImageNet weights for %s: training from random initialisation (--random-init)", backbone)
-        return False
+    """:func:`saatlib.models.pretrained.pretrained_available` (kept here under its former name)."""
+    return pretrained_available(backbone, random_init)
 
 
 def _status(result: dict | None) -> str | None:
@@ -69,7 +59,8 @@ def _pct(value: float | None) -> float | None:
 
 def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore, device="cpu",
                 progress: bool = False, steps: int | None = None, num_queries: int | None = -1,
-                topk: int | None = -1, recompute: bool = False, precision=None, **attack_overrides) -> list[dict]:
+                topk: int | None = -1, recompute: bool = False, precision=None, clock: StageClock | None = None,
+                **attack_overrides) -> list[dict]:
     """The Table I rows of the victim ``config`` (one code length)."""
     common = {"dataset": config["dataset"], "bits": config["bits"], "victim": config["method"],
               "backbone": config["train"]["backbone"], "profile": profile}
@@ -77,6 +68,8 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
     for row in PAPER_ROWS:
         if row.attack is not None:
             log.info("%s, %d bits: %s", config["dataset"], config["bits"], row.name)
+            if clock is not None:
+                clock.start(f"attack {row.name}, {config['bits']} bits")
             runs[row.name] = run_attack(config, row.attack, row.targeted, profile, steps=steps,
                                         num_queries=num_queries, topk=topk, store=store, device=device,
                                         progress=progress, recompute=recompute, precision=precision,
@@ -98,12 +91,15 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
 
 def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store: RunStore, device="cpu",
                 progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
-                recompute: bool = False, steps: int | None = None, precision=None, **defense_overrides) -> list[dict]:
+                recompute: bool = False, steps: int | None = None, precision=None, clock: StageClock | None = None,
+                **defense_overrides) -> list[dict]:
     """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
     under the Table II attacks, via :func:`saatlib.experiments.evaluate_defense`.
     """
     rows = []
     for defense in defenses:
+        if clock is not None:
+            clock.start(f"defend {canonical_defense(defense)}, {config['bits']} bits")
         r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
                              recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS,
                              check=False, steps=steps, precision=precision, **defense_overrides)
@@ -165,7 +161,8 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
               paper_dataset: str | None = None, store: RunStore | None = None, device="cpu", progress: bool = False,
               attack_steps: int | None = None, num_queries: int | None = -1, topk: int | None = -1,
               defenses=(), recompute: bool = False, precision=None, pnet_steps: int | None = None,
-              defense_epochs: int | None = None, **overrides) -> dict:
+              defense_epochs: int | None = None, name: str | None = None, plan: bool = False, say=None,
+              calibrate_seconds: float = 2.0, **overrides) -> dict:
     """Train the victims, run Table I (and Table II for ``defenses``), write the tables.
 
     ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config` (``backbone``,
@@ -177,22 +174,45 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     shortened for a trial run. ``precision`` (:class:`saatlib.compute.Precision`:
     bf16 autocast, channels-last; None: float32) applies to the victims' training,
     the attacks and the defenses, and enters their run-store keys when not the default. ``paper_dataset`` picks the
-    paper's column to compare with (default: ``dataset``). Under ``torchrun``
+    paper's column to compare with (default: ``dataset``); ``name`` names the data
+    set in the files and titles (default: ``dataset``).
+
+    The plan (:func:`saatlib.experiments.plan.plan_run`, calibrated for
+    ``calibrate_seconds`` per kind of step): with ``plan`` it is all that is made
+    (returned as ``{"plan": markdown, "stages": [...], "files": []}``); with ``say``
+    (a function of one line) the plan is said first and every stage is announced as
+    it starts with its estimate and the time left (:class:`saatlib.report.plan.StageClock`).
+    Under ``torchrun``
     all ranks train the victims together, then the main rank alone attacks and
     writes (the other ranks return empty tables).
     Returns ``{"table1": rows, "table2": rows, "files": [paths]}``.
     """
     store = store or RunStore()
     paper_dataset = paper_dataset or dataset
+    name = name or dataset
     overrides["precision"] = precision
     base = hashing_config(dataset, hash_method, bits[0], profile, seed, data_dir, **overrides)
     pretrained = resolve_pretrained(base["train"]["backbone"], random_init)
     splits = load_data(base)
     configs = [hashing_config(dataset, hash_method, b, profile, seed, data_dir, pretrained=pretrained, **overrides)
                for b in bits]
+    the_plan = None
+    if (plan or say is not None) and distributed.is_main():
+        the_plan = plan_run(configs, [(r.name, r.attack, r.targeted) for r in PAPER_ROWS if r.attack is not None],
+                            profile, store, [canonical_defense(d) for d in defenses], TABLE2_ATTACKS, attack_steps,
+                            num_queries, topk, precision, device, calibrate_seconds=calibrate_seconds,
+                            pnet_steps=pnet_steps, defense_overrides={"epochs": defense_epochs}, splits=splits)
+        text = plan_markdown(the_plan, f"Plan: {name}, {', '.join(map(str, bits))} bits, profile '{profile}'")
+        if plan:
+            return {"plan": text, "stages": [dataclasses.asdict(st) for st in the_plan.stages],
+                    "calibration": the_plan.calibration, "table1": [], "table2": [], "files": []}
+        say(text)
+    clock = StageClock(the_plan, say) if say is not None and distributed.is_main() else None
     for config in configs:
         if recompute and distributed.is_main():
             store.delete(CODES_KIND, {"model": config})
+        if clock is not None:
+            clock.start(f"train {config['method']} victim, {config['bits']} bits")
         get_hash_model(config, splits, store, device, progress, recompute)
     if not distributed.is_main():
         return {"table1": [], "table2": [], "files": []}
@@ -200,18 +220,19 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     with distributed.solo():
         for config in configs:
             t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
-                              topk, recompute, precision=precision, pnet_steps=pnet_steps)
+                              topk, recompute, precision=precision, clock=clock, pnet_steps=pnet_steps)
             if defenses:
                 t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
-                                  topk, recompute, steps=attack_steps, precision=precision, epochs=defense_epochs)
+                                  topk, recompute, steps=attack_steps, precision=precision, clock=clock,
+                                  epochs=defense_epochs)
     backbone = base["train"]["backbone"]
     random_weights = backbone in IMAGENET_BACKBONES and not pretrained
     victim = f"{base['method']} + {backbone}{' (random init)' if random_weights else ''}"
-    notes = [f"Ours: {dataset}, victim {victim}, profile '{profile}', seed {seed}. Cells: ours / paper "
+    notes = [f"Ours: {name}, victim {victim}, profile '{profile}', seed {seed}. Cells: ours / paper "
              f"({paper_dataset}), in %; – = not available.", *paper.citation("attacks")]
-    files = list(write_table(t1, out_dir, f"table1_{dataset}_{profile}", f"Table I: attacks on {dataset}", notes))
+    files = list(write_table(t1, out_dir, f"table1_{name}_{profile}", f"Table I: attacks on {name}", notes))
     if t2:
         notes2 = [notes[0].replace("Cells", "Rows: defense x attack. Cells"), *paper.citation("defenses")]
-        files += write_table(t2, out_dir, f"table2_{dataset}_{profile}", f"Table II: defenses on {dataset}", notes2,
+        files += write_table(t2, out_dir, f"table2_{name}_{profile}", f"Table II: defenses on {name}", notes2,
                              ("defense", "attack"))
     return {"table1": t1, "table2": t2, "files": [str(p) for p in files]}
