@@ -94,3 +94,20 @@ def test_calibration_leaves_the_rng_alone():
                                            (3700, "1 h 1 min"), (90000, "1 d 1 h")])
 def test_format_seconds(seconds, text):
     assert format_seconds(seconds) == text
+
+
+def test_paper_plan_at_nus_wide_size(tmp_path):
+    from saatlib.report.plan import paper_plan
+    cal = dict(CAL, backbone="alexnet", image_size=[3, 224, 224])
+    plan, text = paper_plan("NUS-WIDE", bits=(32,), store=RunStore(tmp_path), calibration=cal)
+    assert plan.sizes["num_train"] == 10500 and plan.sizes["num_database"] == 193734
+    assert plan.sizes["attacked_queries"] == 2100 and plan.sizes["topk"] == 5000
+    victim = plan.stages[0]
+    assert victim.images == 100 * (10500 // 32) * 32  # the paper: 100 epochs of batch 32
+    hag = next(s for s in plan.stages if s.what == "attack HAG")
+    assert hag.images == 2100 * 2000  # every query, 2,000 iterations
+    tha = next(s for s in plan.stages if s.what == "attack THA")
+    assert tha.steps["pnet"] == 30000
+    saat_def = next(s for s in plan.stages if s.what == "defend SAAT")
+    assert saat_def.forward == 20 * (10500 // 32) * 32 * (7 + 2)  # 20 epochs, 7-step inner PGD + 2 passes
+    assert len(plan.stages) == 1 + 1 + 7 + 2 * (1 + 3) and "alexnet at 224x224" in text

@@ -88,6 +88,30 @@ class Plan:
         return next((s.seconds for s in self.stages if s.label == label), None)
 
 
+@dataclasses.dataclass(frozen=True)
+class SplitSizes:
+    """Stand-in for :class:`saatlib.data.RetrievalSplits` where only sizes matter (a plan for data
+    not on this machine): ``train``, ``database``, ``query`` are ranges of their lengths."""
+
+    num_train: int
+    num_database: int
+    num_query: int
+    num_classes: int
+    image_shape: tuple
+
+    @property
+    def train(self) -> range:
+        return range(self.num_train)
+
+    @property
+    def database(self) -> range:
+        return range(self.num_database)
+
+    @property
+    def query(self) -> range:
+        return range(self.num_query)
+
+
 def _timed(fn, seconds: float, max_iters: int = 50) -> float:
     """Mean seconds of ``fn()`` over as many calls as fit in ``seconds`` (one warm-up call first)."""
     fn()
@@ -191,7 +215,9 @@ def plan_run(configs: Sequence[dict], attacks: Sequence[tuple[str, str, bool]], 
     length) with ``attacks`` (``(label, attack name, targeted)``), and Table II for ``defenses``
     evaluated under ``defense_attacks``, with ``steps``, ``num_queries``, ``topk``, ``pnet_steps``
     and ``defense_overrides`` as the run will use them; estimated with ``calibration`` (else
-    measured now by :func:`calibrate` for ``calibrate_seconds`` per kind of step)."""
+    measured now by :func:`calibrate` for ``calibrate_seconds`` per kind of step). ``splits``:
+    the data of ``configs[0]`` (loaded when None), or a :class:`SplitSizes` to plan for data
+    that is not on this machine."""
     store = store or RunStore()
     defense_overrides = {k: v for k, v in (defense_overrides or {}).items() if v is not None}
     first = configs[0]

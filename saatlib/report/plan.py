@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import time
 
-from saatlib.experiments.plan import Plan
-from saatlib.report.tables import markdown_table
+from saatlib.compute import resolve_device
+from saatlib.data.transforms import REFERENCE_CROP
+from saatlib.experiments.hash_models import hashing_config
+from saatlib.experiments.plan import Plan, SplitSizes, plan_run
+from saatlib.report.tables import TABLE1, TABLE2_ATTACKS, markdown_table
+from saatlib.store import RunStore
+
+#: the usual splits of the paper's datasets (train, database, query, labels): NUS-WIDE's 21 most
+#: frequent labels, 195,834 images of which 2,100 queries; MS-COCO 122,218 images, 5,000 queries
+PAPER_SPLITS = {"NUS-WIDE": (10500, 193734, 2100, 21), "MS-COCO": (10000, 117218, 5000, 80)}
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -79,3 +87,23 @@ class StageClock:
         pace = elapsed / before if before > 1.0 else 1.0
         self.say(f"[stage {k + 1}/{len(self.labels)}] {label}: estimated {format_seconds(seconds[k] * pace)}; "
                  f"elapsed {format_seconds(elapsed)}, left about {format_seconds(left * pace)}")
+
+
+def paper_plan(dataset: str = "NUS-WIDE", bits=(32,), defenses=("SAAT", "ATRDH"), device="auto",
+               calibrate_seconds: float = 1.0, store: RunStore | None = None, calibration: dict | None = None,
+               **overrides) -> tuple[Plan, str]:
+    """The plan of ``reproduce --profile paper`` on one of the paper's datasets at its real size
+    (:data:`PAPER_SPLITS`; the images need not be here), DPH + AlexNet at 224x224, Table I
+    and Table II for ``defenses``, calibrated on ``device`` (``auto``: the GPU when there is
+    one; ``calibration``: use these step costs instead). ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config`.
+    Returns (plan, its Markdown from :func:`plan_markdown`), for chapter 6's "run the paper
+    profile" section."""
+    n_train, n_db, n_query, classes = PAPER_SPLITS[dataset]
+    sizes = SplitSizes(n_train, n_db, n_query, classes, (3, REFERENCE_CROP, REFERENCE_CROP))
+    configs = [hashing_config(dataset, "DPH", b, "paper", pretrained=True, **overrides) for b in bits]
+    attacks = [(r.name, r.attack, r.targeted) for r in TABLE1 if r.in_paper and r.attack is not None]
+    plan = plan_run(configs, attacks, "paper", store or RunStore(), list(defenses), TABLE2_ATTACKS,
+                    device=resolve_device(device), calibration=calibration, calibrate_seconds=calibrate_seconds,
+                    splits=sizes)
+    title = f"Plan: {dataset} at its real size, {', '.join(map(str, bits))} bits, profile 'paper'"
+    return plan, plan_markdown(plan, title)
