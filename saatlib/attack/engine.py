@@ -120,6 +120,15 @@ class LinfPGD:
         """Onto the eps-ball around x, then into [0, 1]."""
         return project_linf(x_adv, x, self.eps)
 
+    def replay_draws(self, x: torch.Tensor, generator: torch.Generator | None) -> bool:
+        """Advance ``generator`` as :meth:`perturb` on ``x`` would, when that is known without running it
+        (the plain signed-gradient rule: the random start is the only draw). Returns whether it did."""
+        if type(self.rule) is not UpdateRule:
+            return False
+        if self.random_start and self.steps >= 0:
+            torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return True
+
     def perturb(self, model, x: torch.Tensor, objective: Objective,
                 generator: torch.Generator | None = None, record: bool = False):
         """Adversarial examples for the batch x (B, C, H, W) in [0, 1].

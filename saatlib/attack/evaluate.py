@@ -7,6 +7,7 @@ from typing import Sequence
 import torch
 from tqdm.auto import tqdm
 
+from saatlib import distributed
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.compute import Precision
 from saatlib.hashing import binarize
@@ -18,17 +19,30 @@ def attack_queries(model, attack: Attack, x: torch.Tensor, labels: torch.Tensor,
     """Adversarial versions of all queries x (Q, C, H, W), batched, seeded.
 
     ``labels`` are the query labels (non-targeted) or target labels (targeted).
+    Under ``torchrun`` (:mod:`saatlib.distributed`, outside ``solo()``) rank r attacks
+    the batches r, r + N, ... of N ranks, replays the generator draws of the others
+    (:meth:`saatlib.attack.base.Attack.replay_draws`), and every rank gets all of x_adv:
+    the same tensor as one process computes (bit for bit on CPUs of equal thread counts).
     Returns x_adv on CPU.
     """
     g = torch.Generator(device=device).manual_seed(seed)
     context = context.to(device)
     attack.prepare(model, context)
-    out = []
-    starts = range(0, x.shape[0], batch_size)
-    for s in tqdm(starts, desc=attack.name, disable=not progress, leave=False):
+    world, rank = distributed.world_size(), distributed.rank()
+    out: dict[int, torch.Tensor] = {}
+    starts = list(range(0, x.shape[0], batch_size))
+    mine = [b for b in range(len(starts)) if b % world == rank]
+    bar = tqdm(total=len(mine), desc=attack.name, disable=not progress or not distributed.is_main(), leave=False)
+    for b, s in enumerate(starts):
         xb, yb = x[s:s + batch_size].to(device), labels[s:s + batch_size].to(device)
-        out.append(attack(model, xb, yb, context, g).cpu())
-    return torch.cat(out) if out else x.clone()
+        if b % world != rank:
+            attack.replay_draws(xb, yb, context, g)
+            continue
+        out[b] = attack(model, xb, yb, context, g).cpu()
+        bar.update(1)
+    bar.close()
+    batches = distributed.merge_batches(out, len(starts))
+    return torch.cat(batches) if batches else x.clone()
 
 
 @torch.no_grad()

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from saatlib import distributed
 from saatlib.attack.base import AttackContext
 from saatlib.attack.evaluate import evaluate_attack
 from saatlib.attack.registry import build_attack
@@ -48,7 +49,8 @@ def model_codes(hash_config: dict, model, splits, store: RunStore, device="cpu")
     out = {}
     for name, subset in (("train", splits.train), ("db", splits.database), ("query", splits.query)):
         out[f"{name}_codes"], out[f"{name}_labels"] = encode(model, subset, device=device)
-    store.save(CODES_KIND, key, tensors=out)
+    if distributed.is_main():  # under torchrun every rank encodes, the main rank writes
+        store.save(CODES_KIND, key, tensors=out)
     return out
 
 
@@ -74,7 +76,8 @@ def target_labels_for(store: RunStore, data_config: dict, query_labels: torch.Te
         if stored.shape == query_labels.shape:
             return stored
     targets = draw_target_labels(query_labels, db_labels, data_config.get("seed", 0))
-    store.save(TARGETS_KIND, key, tensors={"targets": targets})
+    if distributed.is_main():
+        store.save(TARGETS_KIND, key, tensors={"targets": targets})
     return targets
 
 
@@ -125,20 +128,23 @@ def cached_attack_result(model, attack, key_model: dict, codes: dict, x, y, num_
     """:func:`saatlib.attack.evaluate.evaluate_attack` of ``attack`` on the queries ``x`` (labels ``y``;
     ``targets`` for a targeted attack) of the model identified by ``key_model``, cached under
     :func:`attack_key` (``cached`` added). ``return_examples`` forces a run (adversarial images
-    are not stored) and adds ``x_adv`` and ``adv_codes`` to the returned dict. ``precision``:
+    are not stored) and adds ``x_adv`` and ``adv_codes`` to the returned dict. Under ``torchrun``
+    every rank calls it: the ranks split the query batches (:func:`saatlib.attack.evaluate.attack_queries`)
+    and the main rank writes the result. ``precision``:
     bf16 autocast / channels-last for the attack (:class:`saatlib.compute.Precision`; part of the key
     when not the default)."""
     key = attack_key(key_model, attack, num_queries, topk, seed, precision)
     if recompute:
         store.delete(ATTACK_KIND, key)
     stored = None if return_examples else stored_attack_result(store, ATTACK_KIND, key)
-    if stored is not None:
+    if distributed.all_agree(stored is not None):
         return dict(stored, cached=True)
     result = evaluate_attack(model, attack, x, y, context_from_codes(codes, seed), targets, topk, seed=seed,
                              device=device, progress=progress, return_examples=return_examples,
                              precision=precision)
     examples = {k: result.pop(k) for k in ("x_adv", "adv_codes") if k in result}
-    store.save(ATTACK_KIND, key, result=result)
+    if distributed.is_main():
+        store.save(ATTACK_KIND, key, result=result)
     return dict(result, cached=False, **examples)
 
 
@@ -166,7 +172,7 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     if recompute:
         store.delete(ATTACK_KIND, key)
     stored = None if return_examples else stored_attack_result(store, ATTACK_KIND, key)
-    if stored is not None:
+    if distributed.all_agree(stored is not None):
         return dict(stored, cached=True)
     splits = load_data(hash_config)
     model, _ = get_hash_model(hash_config, splits, store, device, progress)

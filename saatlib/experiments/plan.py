@@ -258,6 +258,8 @@ def plan_run(configs: Sequence[dict], attacks: Sequence[tuple[str, str, bool]], 
             if stored_attack_result(store, ATTACK_KIND, key) is not None:
                 st.status, st.steps = "done", {}
             stages.append(st)
+    for config in configs:  # then Table II, code length by code length
+        bits, seed = config["bits"], config["seed"]
         for method in defenses:
             dcfg = defense_config(config, method, profile, precision, **defense_overrides)
             p = dcfg["params"]

@@ -183,8 +183,10 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     (a function of one line) the plan is said first and every stage is announced as
     it starts with its estimate and the time left (:class:`saatlib.report.plan.StageClock`).
     Under ``torchrun``
-    all ranks train the victims together, then the main rank alone attacks and
-    writes (the other ranks return empty tables).
+    all ranks train the victims together (DistributedDataParallel) and run Table I's
+    attacks together (each rank attacks its share of the query batches; the results
+    equal one process's), then the main rank alone trains and evaluates the defenses
+    of Table II and writes (the other ranks return empty tables).
     Returns ``{"table1": rows, "table2": rows, "files": [paths]}``.
     """
     store = store or RunStore()
@@ -214,17 +216,17 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
         if clock is not None:
             clock.start(f"train {config['method']} victim, {config['bits']} bits")
         get_hash_model(config, splits, store, device, progress, recompute)
+    t1, t2 = [], []
+    for config in configs:  # every rank: the attacks split their query batches over the ranks
+        t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
+                          topk, recompute, precision=precision, clock=clock, pnet_steps=pnet_steps)
     if not distributed.is_main():
         return {"table1": [], "table2": [], "files": []}
-    t1, t2 = [], []
-    with distributed.solo():
-        for config in configs:
-            t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
-                              topk, recompute, precision=precision, clock=clock, pnet_steps=pnet_steps)
-            if defenses:
-                t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
-                                  topk, recompute, steps=attack_steps, precision=precision, clock=clock,
-                                  epochs=defense_epochs)
+    with distributed.solo():  # Table II: the main rank alone
+        for config in configs if defenses else ():
+            t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
+                              topk, recompute, steps=attack_steps, precision=precision, clock=clock,
+                              epochs=defense_epochs)
     backbone = base["train"]["backbone"]
     random_weights = backbone in IMAGENET_BACKBONES and not pretrained
     victim = f"{base['method']} + {backbone}{' (random init)' if random_weights else ''}"
