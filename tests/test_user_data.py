@@ -107,3 +107,17 @@ def test_weights_from_a_local_file(monkeypatch, tmp_path):
     assert torch.equal(loaded.conv1.weight, state["conv1.weight"])
     with pytest.raises(ValueError, match="already holds"):
         install_weights("resnet18", bad)
+
+
+def test_attack_pnet_steps_reach_tha(photos, tmp_path, capsys):
+    common = ["--dataset", "listfile", "--data-dir", str(photos), "--profile", "smoke", "--bits", "8",
+              "--runs-dir", str(tmp_path), "--no-progress", "--json", "--device", "cpu", "--image-size", "12"]
+    run_json(["attack", *common, "--method", "THA", "--targeted", "--steps", "2", "--pnet-steps", "3",
+              "--num-queries", "4", "--topk", "10"], capsys)
+    from saatlib.experiments.attacks import ATTACK_KIND
+    from saatlib.store import RunStore
+    (entry,) = RunStore(tmp_path).entries(ATTACK_KIND)
+    assert entry["attack"]["cls"] == "THAAttack" and entry["attack"]["pnet_steps"] == 3
+    capsys.readouterr()  # a parameter THA has, not SAAT: refused in one line, not ignored
+    assert main(["attack", *common, "--method", "SAAT", "--pnet-steps", "3"]) == 2
+    assert "--pnet-steps is a parameter of THA" in capsys.readouterr().err
