@@ -20,7 +20,7 @@ import json
 from saatlib.attack.registry import NON_TARGETED, TARGETED
 from saatlib.experiments.attacks import run_attack
 from saatlib.experiments.hash_models import hashing_config
-from saatlib.report.tables import paired_difference
+from saatlib.report.rule import judge
 from saatlib.store import RunStore
 
 
@@ -48,7 +48,8 @@ def table(dataset: str, victim: str, bits: int, profile: str, store: RunStore, n
         values = tg if targeted else nt
         saat = "SAAT-targeted" if targeted else "SAAT"
         rival = pick((a for a in values if a != saat), key=values.get)
-        gap, se = paired_difference(ap[saat, targeted], ap[rival, targeted])
+        verdict = judge([a - b for a, b in zip(ap[saat, targeted], ap[rival, targeted])])
+        gap, se = verdict.diff, verdict.se
         print(f"{dataset}: {saat} - {rival} = {gap:+.4f} +- {se:.4f} {'t-' if targeted else ''}AP "
               f"(paired over {len(ap[saat, targeted])} queries)", flush=True)
     return rows

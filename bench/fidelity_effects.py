@@ -1,6 +1,6 @@
 """Measure each fidelity switch's effect on our Table I / II cells (saatlib.fidelity).
 
-    python bench/fidelity_effects.py [--profile default] [--queries 100] [--mosaic-queries 50]
+    python bench/fidelity_effects.py [--profile default] [--queries N] [--mosaic-queries N]
                                      [--out saatlib/fidelity_effects.json] [--markdown FIDELITY.md]
 
 For every ledger row with a switch, the cells it can move are computed with the
@@ -24,13 +24,15 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 import sys
 from pathlib import Path
 
 import torch
 
 from saatlib import fidelity
-from saatlib.report.tables import paired_difference
+from saatlib.report.rule import judge
+from saatlib.report.tables import attacked_queries
 from saatlib.experiments.attacks import run_attack
 from saatlib.experiments.hash_models import hashing_config
 from saatlib.store import RunStore
@@ -41,7 +43,8 @@ SHORT = {FM: "FM", MOS: "mosaics"}
 
 
 def effect(name, dataset, cell, released_ap, other_ap) -> dict:
-    gap, se = paired_difference(released_ap, other_ap)
+    verdict = judge([a - b for a, b in zip(released_ap, other_ap)])
+    gap, se = verdict.diff, verdict.se
     e = {"name": name, "dataset": SHORT[dataset], "cell": cell, "released": sum(released_ap) / len(released_ap),
          "other": sum(other_ap) / len(other_ap), "gap": gap, "se": se, "num_queries": len(released_ap)}
     print(f"{name:16s} {fidelity.effect_text(e)}", flush=True)
@@ -95,8 +98,9 @@ def loss_pairs_effects(profile: str, store: RunStore, nq: dict, progress: bool) 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--profile", default="default")
-    p.add_argument("--queries", type=int, default=100, help="attacked Fashion-MNIST queries")
-    p.add_argument("--mosaic-queries", type=int, default=50, help="attacked mosaic queries")
+    p.add_argument("--queries", type=int, default=None,
+                   help="attacked Fashion-MNIST queries (default: the book's tables', the profile's defense queries)")
+    p.add_argument("--mosaic-queries", type=int, default=None, help="attacked mosaic queries (default: likewise)")
     p.add_argument("--runs-dir", default=None)
     p.add_argument("--out", default=str(fidelity.EFFECTS_PATH))
     p.add_argument("--markdown", default=None, help="also write the ledger page here (e.g. FIDELITY.md)")
@@ -108,17 +112,20 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     if not args.only_markdown:
         store, progress = RunStore(args.runs_dir), not args.no_progress
-        nq = {FM: args.queries, MOS: args.mosaic_queries}
+        nq = {FM: args.queries or attacked_queries(args.profile, FM, None),
+              MOS: args.mosaic_queries or attacked_queries(args.profile, MOS, None)}
         # Fashion-MNIST first, the mosaics last (their victim is the costliest to train)
         effects = (attack_effects(args.profile, store, nq, progress, (FM,))
                    + defense_effects(args.profile, store, progress)
                    + loss_pairs_effects(args.profile, store, nq, progress)
                    + attack_effects(args.profile, store, nq, progress, (MOS,)))
-        meta = {"date": datetime.date.today().isoformat(),
+        build = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                               cwd=Path(__file__).resolve().parent).stdout.strip() or "?"
+        meta = {"date": datetime.date.today().isoformat(), "build": build,
                 "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
                            f"{torch.get_num_threads()} torch thread(s) (trained models depend on it: float order)",
                 "profile": args.profile, "victim": "DPH, 32 bits",
-                "num_queries": f"{args.queries} (Fashion-MNIST), {args.mosaic_queries} (mosaics)"}
+                "num_queries": f"{nq[FM]} (Fashion-MNIST), {nq[MOS]} (mosaics)"}
         tmp = Path(args.out).with_suffix(".tmp")
         tmp.write_text(json.dumps({"meta": meta, "effects": effects}, indent=1) + "\n", encoding="utf-8")
         os.replace(tmp, args.out)

@@ -70,7 +70,12 @@ def test_attacked_queries_caps_the_wish_by_the_profile():
     assert cap == 16
     assert tables.attacked_queries("smoke", "fashion-mnist", {"fashion-mnist": 100}) == 16
     assert tables.attacked_queries("smoke", "fashion-mnist", {"fashion-mnist": 3}) == 3
-    assert tables.attacked_queries("smoke", "other", {"fashion-mnist": 3}) == 16  # no wish: the cap
+    assert tables.attacked_queries("smoke", "other", {"fashion-mnist": 3}) == 16  # no wish: the defense queries, capped
+    # no wish: the queries of the profile's defense evaluation on that dataset (one query set for both tables)
+    default = get_profile("default")["defense"]
+    assert tables.attacked_queries("default", "fashion-mnist", None) == default["eval"]["num_queries"]
+    assert tables.attacked_queries("default", "fashion-mnist-mosaics", None) == \
+        default["datasets"]["fashion-mnist-mosaics"]["eval"]["num_queries"]
     assert tables.attacked_queries("smoke", "x", 5) == 5
     assert tables.attacked_queries("paper", "x", 7) == 7  # the paper profile has no cap (None)
     assert tables.attacked_queries("paper", "x", None) is None
@@ -173,48 +178,6 @@ DB = torch.tensor([[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]])
 DB_Y = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
 
 
-def test_paired_difference_hand_worked():
-    # differences 0.1, 0.3, 0.2: mean 0.2, sample sd 0.1, se 0.1 / sqrt(3)
-    mean, se = tables.paired_difference([0.5, 0.6, 0.4], [0.4, 0.3, 0.2])
-    assert mean == pytest.approx(0.2) and se == pytest.approx(0.1 / 3 ** 0.5)
-    assert tables.paired_difference([0.5], [0.1]) == (pytest.approx(0.4), 0.0)
-
-
-def test_paired_ap_gap_hand_worked():
-    """Two class-0 queries. Code (+,+): distances 0, 1, 1, 2 -> ranking 0, 1, 2, 3 (ties by index),
-    relevant 1, 0, 1, 0: AP = (1/1 + 2/3) / 2 = 5/6. Code (-,-): distances 2, 1, 1, 0 -> ranking
-    3, 1, 2, 0, relevant 0, 0, 1, 1: AP = (1/3 + 2/4) / 2 = 5/12. Code (+,-): distances 1, 0, 2, 1 ->
-    ranking 1, 0, 3, 2, relevant 0, 1, 0, 1: AP = (1/2 + 2/4) / 2 = 1/2."""
-    y = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
-    a = torch.tensor([[1.0, 1.0], [1.0, 1.0]])
-    b = torch.tensor([[-1.0, -1.0], [1.0, -1.0]])
-    mean, se = tables.paired_ap_gap(a, b, DB, y, DB_Y, topk=None)
-    diffs = [5 / 6 - 5 / 12, 5 / 6 - 1 / 2]  # 5/12 and 1/3: sd |5/12 - 1/3| / sqrt(2), se = sd / sqrt(2)
-    assert mean == pytest.approx(sum(diffs) / 2)
-    assert se == pytest.approx(abs(diffs[0] - diffs[1]) / 2)
-    # AP@2: (+,+) 1/1 (one relevant in its top 2); (-,-) 0 (none relevant)
-    assert tables.paired_ap_gap(a[:1], b[:1], DB, y[:1], DB_Y, topk=2) == (pytest.approx(1.0), 0.0)
-
-
-def test_closest_rival_gaps_picks_the_closest_rival_and_pairs_the_queries():
-    y, target = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, 1.0]])
-    far, near = torch.tensor([[-1.0, -1.0]]), torch.tensor([[1.0, 1.0]])
-    res = {("HAG", False): {"map_adversarial": 0.4, "adv_codes": near},
-           ("SDHA", False): {"map_adversarial": 0.3, "adv_codes": near},  # closest: lowest MAP after SAAT
-           ("SAAT", False): {"map_adversarial": 0.2, "adv_codes": far},
-           ("P2P", True): {"map_adversarial": 0.5, "adv_codes": far},
-           ("DHTA", True): {"map_adversarial": 0.7, "adv_codes": near},  # closest: highest t-MAP
-           ("THA", True): {"map_adversarial": 0.6, "adv_codes": far},
-           ("SAAT", True): {"map_adversarial": 0.8, "adv_codes": far}}
-    nt, tg, gaps = tables.closest_rival_gaps(res, DB, DB_Y, y, target, None)
-    assert nt == {"HAG": 0.4, "SDHA": 0.3, "SAAT": 0.2} and tg == {"P2P": 0.5, "DHTA": 0.7, "THA": 0.6, "SAAT": 0.8}
-    # scored by the query's label (class 0): far (-,-) 5/12, near (+,+) 5/6
-    assert gaps[False] == ("SDHA", pytest.approx(5 / 12 - 5 / 6), 0.0)
-    # scored by the target label (class 1): far (-,-): ranking 3, 1, 2, 0, relevant 1, 1, 0, 0 -> AP 1;
-    # near (+,+): ranking 0, 1, 2, 3, relevant 0, 1, 0, 1 -> (1/2 + 2/4) / 2 = 1/2
-    assert gaps[True] == ("DHTA", pytest.approx(1 - 1 / 2), 0.0)
-
-
 def test_relevant_in_top_k_hand_worked():
     q = torch.tensor([[1.0, 1.0], [-1.0, -1.0]])
     y = torch.tensor([[1.0, 0.0], [1.0, 0.0]])
@@ -305,19 +268,6 @@ def test_paper_exceptions_are_the_false_cells():
     out = verdicts.paper_exceptions(made_up)
     assert out["saat_lowest_map"] == ["Y 4 bits"]  # None (missing) is no exception
     assert out["saat_doubles_none"] == ["Y 4 bits"]
-
-
-def test_claim_verdicts_merge_both_tables_and_count():
-    attack = {"a": {"saat_lowest_map": True, "saat_highest_tmap": False, "non_targeted": ["SAAT"]},
-              "b": {"saat_lowest_map": None, "saat_highest_tmap": True}}
-    defense = {"a": {"saat_beats_atrdh": True, "saat_doubles_none": False, "saat_beats_cgat": None,
-                     "saat_over_none": 1.5}}
-    claims = verdicts.claim_verdicts(attack, defense)
-    assert claims == {"a": {"saat_lowest_map": True, "saat_highest_tmap": False, "saat_beats_atrdh": True,
-                            "saat_doubles_none": False, "saat_beats_cgat": None},
-                      "b": {"saat_lowest_map": None, "saat_highest_tmap": True, "saat_beats_atrdh": None,
-                            "saat_doubles_none": None, "saat_beats_cgat": None}}
-    assert verdicts.claims_count(claims) == (5, 3)  # checked: 4 of a, 1 of b; held: True, True, True
 
 
 # --- settings and Markdown ---------------------------------------------------------------------

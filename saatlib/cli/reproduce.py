@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             print(result["plan"])
         return 0
     if args.json:
+        result["verdicts"] = [dict(c.as_record(), key=c.key, dataset=c.dataset) for c in result["verdicts"]]
         json.dump(result, sys.stdout, default=float)
         sys.stdout.write("\n")
     else:

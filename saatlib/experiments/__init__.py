@@ -12,7 +12,8 @@ widgets, the chapters and the benches call it.
   orders and mainstay-code scores, as the chapters read them
 - :mod:`~saatlib.experiments.ablation`     SAAT's attack objective against two ablations
 - :mod:`~saatlib.experiments.defenses`     defense configs, load-or-train a defended model (resumable)
-- :mod:`~saatlib.experiments.robustness`   the Table II row and robustness curves of a defended model
+- :mod:`~saatlib.experiments.robustness`   the Table II row, robustness curves and gradient-masking checks of a
+  defended model
 """
 from saatlib.experiments.ablation import ABLATIONS, objective_ablation
 from saatlib.experiments.attacks import (attack_with_examples, cached_attack_result, hash_targets, model_codes,
@@ -21,12 +22,12 @@ from saatlib.experiments.defenses import DEFENSE_KIND, defense_config, get_defen
 from saatlib.experiments.hash_models import (evaluate_hashing, get_hash_model, hashing_config, load_data,
                                              train_and_evaluate)
 from saatlib.experiments.retrieval import HashRun, load_run, mainstay_scores, retrieval_scores, tie_order_maps
-from saatlib.experiments.robustness import CHECK, evaluate_defense, robustness_curve
+from saatlib.experiments.robustness import CHECK, evaluate_defense, masking_checks, robustness_curve
 
 __all__ = [
     "ABLATIONS", "CHECK", "DEFENSE_KIND", "HashRun", "attack_with_examples", "cached_attack_result",
     "defense_config", "evaluate_defense", "evaluate_hashing", "get_defended_model", "get_hash_model",
-    "hash_targets", "hashing_config", "load_data", "load_run", "mainstay_scores", "model_codes", "model_key",
+    "hash_targets", "hashing_config", "load_data", "load_run", "mainstay_scores", "masking_checks", "model_codes", "model_key",
     "objective_ablation", "retrieval_scores", "robustness_curve", "run_attack", "target_labels_for",
     "tie_order_maps", "train_and_evaluate",
 ]

@@ -24,14 +24,17 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
+import torch
+
 from saatlib.attack.base import Attack
-from saatlib.attack.evaluate import worst_case_map
+from saatlib.attack.evaluate import codes_of, worst_case_map
 from saatlib.attack.registry import NON_TARGETED, build_attack, build_check_attack
-from saatlib.experiments.attacks import (CODES_KIND, cached_attack_result, model_codes, profile_sizes,
-                                         query_batch)
+from saatlib.experiments.attacks import (CODES_KIND, EXAMPLES_KIND, attack_key, cached_attack_result, examples_key,
+                                         model_codes, profile_sizes, query_batch)
 from saatlib.experiments.defenses import defense_config, get_defended_model, model_key
 from saatlib.experiments.hash_models import load_data
-from saatlib.metrics import database_diversity, mean_average_precision
+from saatlib.metrics import average_precision, database_diversity, mean_average_precision
+from saatlib.primitives import shares_label
 from saatlib.profiles import defense_eval_settings
 from saatlib.store import RunStore
 
@@ -159,7 +162,7 @@ def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[
     same key at the profile's eps, so the two share that point).
 
     Returns:
-        ``{"eps_255": [...], "map": [MAP at each eps], "map_benign": float,
+        ``{"eps_255": [...], "map": [MAP at each eps], "ap": [per-query AP list at each eps], "map_benign": float,
         "linf": [max |x_adv - x|_inf at each eps], "num_queries": int}``.
     """
     bad = [e for e in eps_255 if not e > 0]
@@ -170,12 +173,89 @@ def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[
     model, _, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress, False,
                                                  num_queries, overrides)
     nq = x.shape[0]
-    maps, linf = [], []
+    maps, linf, aps = [], [], []
     for e in eps_255:
         r = cached_attack_result(model, build_attack(attack, False, profile, eps=float(e) / 255), key_model, codes,
                                   x, y, num_queries, topk, hash_config["seed"], store, device, progress, False)
         maps.append(r["map_adversarial"])
+        aps.append(r["ap"]["adversarial"])
         linf.append(r["perceptibility"]["linf"])
     map_benign = _benign_map(codes, nq, topk)
-    return {"eps_255": [float(e) for e in eps_255], "map": maps, "map_benign": map_benign, "linf": linf,
+    return {"eps_255": [float(e) for e in eps_255], "map": maps, "ap": aps, "map_benign": map_benign, "linf": linf,
             "num_queries": nq}
+
+
+#: run-store kind of the transfer check (codes of another model's adversarial examples under this model)
+TRANSFER_KIND = "transfer"
+#: the large budget of the masking check, as a multiple of the profile's attack budget
+LARGE_BUDGET_FACTOR = 8
+
+
+def _undefended_examples(hash_config: dict, attack: Attack, profile: str, num_queries, topk, store: RunStore,
+                         device, progress: bool):
+    """The adversarial images of ``attack`` on the undefended model (the first ``num_queries`` queries):
+    loaded from the examples that chapter 4 stores (:func:`saatlib.experiments.attacks.attack_with_examples`),
+    else computed once and stored the same way."""
+    seed = hash_config["seed"]
+    key = attack_key(hash_config, attack, num_queries, topk, seed)
+    ex_key = examples_key(key)
+    if store.has(EXAMPLES_KIND, ex_key):
+        return store.load_tensors(EXAMPLES_KIND, ex_key)["x_adv"]
+    model, _, _, codes, x, y = _defended(hash_config, "none", profile, store, device, progress, False,
+                                         num_queries, {})
+    result = cached_attack_result(model, attack, hash_config, codes, x, y, num_queries, topk, seed, store, device,
+                                  progress, return_examples=True)
+    tensors = {k: result.pop(k) for k in ("x_adv", "adv_codes")}
+    result.pop("cached")
+    store.save(EXAMPLES_KIND, ex_key, tensors=tensors, result=result)
+    return tensors["x_adv"]
+
+
+def masking_checks(hash_config: dict, method: str = "SAAT", profile: str = "default", store: RunStore | None = None,
+                   device="cpu", progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
+                   large_factor: float = LARGE_BUDGET_FACTOR, **overrides) -> dict:
+    """The usual minimum of a gradient-masking check on one model, as per-query AP lists (cached).
+
+    Three checks beside :func:`evaluate_defense`'s table (same queries, same profile):
+
+    - ``stronger``: the check's per-query worst case over the table's attacks and a restart
+      attack on another objective, against ``lowest``, the table's strongest attack alone;
+    - ``transfer``: the SAAT attack's examples made on the *undefended* model, fed to this one,
+      against ``white_box``, the SAAT attack made on this model (a masked model resists its own
+      gradients better than another model's);
+    - ``large_budget``: the SAAT attack at ``large_factor`` times the profile's budget (same
+      iterations and step), against ``chance``: the share of database items relevant to each
+      query, the expected precision of a random ranking (MAP must fall towards it).
+
+    Returns:
+        ``{"lowest", "lowest_attack", "stronger", "white_box", "transfer", "large_budget", "chance",
+        "large_eps", "num_queries"}``: per-query AP lists (``lowest_attack``: which attack is the
+        strongest; ``large_eps`` in pixels).
+    """
+    store = store or RunStore()
+    ev = evaluate_defense(hash_config, method, profile, store, device, progress, num_queries=num_queries,
+                          topk=topk, **overrides)
+    num_queries, topk = _resolve_sizes(hash_config, profile, num_queries, topk)
+    table = {a: r for a, r in ev["attacks"].items() if a != CHECK}
+    lowest_attack = min(table, key=lambda a: table[a]["map_adversarial"])
+    aps = torch.tensor([r["ap"]["adversarial"] for r in ev["attacks"].values()], dtype=torch.float64)
+    model, _, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress, False,
+                                                 num_queries, overrides)
+    saat = build_attack("SAAT", False, profile)
+    seed = hash_config["seed"]
+
+    def transfer() -> dict:
+        x_adv = _undefended_examples(hash_config, saat, profile, num_queries, topk, store, device, progress)
+        adv = codes_of(model, x_adv, device=device)
+        return {"ap": average_precision(adv, codes["db_codes"], y, codes["db_labels"], topk=topk).tolist()}
+
+    source = attack_key(hash_config, saat, num_queries, topk, seed)
+    moved = store.cached_result(TRANSFER_KIND, {"model": key_model, "source": source}, transfer)
+    large = saat.replace(eps=large_factor * saat.eps)
+    big = cached_attack_result(model, large, key_model, codes, x, y, num_queries, topk, seed, store, device,
+                               progress)
+    chance = shares_label(y, codes["db_labels"]).double().mean(1)  # (Q,) share of relevant items
+    return {"lowest": table[lowest_attack]["ap"]["adversarial"], "lowest_attack": lowest_attack,
+            "stronger": aps.min(0).values.tolist(), "white_box": ev["attacks"]["SAAT"]["ap"]["adversarial"],
+            "transfer": moved["ap"], "large_budget": big["ap"]["adversarial"], "chance": chance.tolist(),
+            "large_eps": large.eps, "num_queries": ev["num_queries"]}

@@ -29,9 +29,10 @@ from saatlib.defense.registry import canonical_defense
 from saatlib.experiments.robustness import evaluate_defense
 from saatlib.models.backbones import IMAGENET_BACKBONES
 from saatlib.models.pretrained import pretrained_available
-from saatlib.report import paper
+from saatlib.report import paper, verdict_text
+from saatlib.report.comparisons import Comparison, table1_comparisons, table2_comparisons
 from saatlib.report.plan import StageClock, plan_markdown
-from saatlib.report.tables import ORIGINAL, TABLE1, TABLE2_ATTACKS, TABLE2_COLUMNS, markdown_table
+from saatlib.report.tables import ORIGINAL, TABLE1, TABLE2_ATTACKS, TABLE2_COLUMNS, attacked_queries, markdown_table
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -168,7 +169,8 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config` (``backbone``,
     ``epochs``, ``batch_size``, ``image_size``, ``num_train``, ...);
     ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
-    budget and evaluation (-1 / None: the profile's), in Table I and Table II alike;
+    budget and evaluation (-1: the profile's; for the queries, those of its defense evaluation,
+    :func:`saatlib.report.tables.attacked_queries`; None: every query), in Table I and Table II alike;
     ``pnet_steps`` THA's PrototypeNet steps and ``defense_epochs`` every defense's
     epochs (None: the profile's), so every long loop of the paper profile can be
     shortened for a trial run. ``precision`` (:class:`saatlib.compute.Precision`:
@@ -187,12 +189,16 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     attacks together (each rank attacks its share of the query batches; the results
     equal one process's), then the main rank alone trains and evaluates the defenses
     of Table II and writes (the other ranks return empty tables).
-    Returns ``{"table1": rows, "table2": rows, "files": [paths]}``.
+    Every comparison of the paper's claims is judged as in the chapters and written to
+    ``verdicts_<name>_<profile>.csv`` and ``.md`` (:func:`write_verdicts`).
+    Returns ``{"table1": rows, "table2": rows, "verdicts": comparisons, "files": [paths]}``.
     """
     store = store or RunStore()
     paper_dataset = paper_dataset or dataset
     name = name or dataset
     overrides["precision"] = precision
+    if num_queries == -1:  # one query set for Table I and Table II, as in the chapters
+        num_queries = attacked_queries(profile, dataset, None)
     base = hashing_config(dataset, hash_method, bits[0], profile, seed, data_dir, **overrides)
     pretrained = resolve_pretrained(base["train"]["backbone"], random_init)
     splits = load_data(base)
@@ -221,7 +227,7 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
         t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
                           topk, recompute, precision=precision, clock=clock, pnet_steps=pnet_steps)
     if not distributed.is_main():
-        return {"table1": [], "table2": [], "files": []}
+        return {"table1": [], "table2": [], "verdicts": [], "files": []}
     with distributed.solo():  # Table II: the main rank alone
         for config in configs if defenses else ():
             t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
@@ -237,4 +243,65 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
         notes2 = [notes[0].replace("Cells", "Rows: defense x attack. Cells"), *paper.citation("defenses")]
         files += write_table(t2, out_dir, f"table2_{name}_{profile}", f"Table II: defenses on {name}", notes2,
                              ("defense", "attack"))
-    return {"table1": t1, "table2": t2, "files": [str(p) for p in files]}
+    judged = []
+    with distributed.solo():
+        for config in configs:
+            judged += judge_config(config, defenses, profile, store, device, attack_steps, num_queries, topk,
+                                   precision=precision, pnet_steps=pnet_steps, defense_epochs=defense_epochs)
+    files += write_verdicts(judged, out_dir, f"verdicts_{name}_{profile}", notes[0])
+    return {"table1": t1, "table2": t2, "verdicts": judged, "files": [str(p) for p in files]}
+
+
+def judge_config(config: dict, defenses, profile: str, store: RunStore, device="cpu", steps: int | None = None,
+                 num_queries: int | None = -1, topk: int | None = -1, precision=None, pnet_steps: int | None = None,
+                 defense_epochs: int | None = None) -> list[Comparison]:
+    """The comparisons of Table I (and of Table II with ``defenses``) for one victim, judged as in the
+    chapters (:mod:`saatlib.report.comparisons`) from the run store's results (nothing is recomputed
+    after :func:`table1_rows` and :func:`table2_rows`, given the same ``precision``, ``pnet_steps``
+    and ``defense_epochs``)."""
+    results = {(r.attack, r.targeted): run_attack(config, r.attack, r.targeted, profile, steps=steps,
+                                                  num_queries=num_queries, topk=topk, store=store, device=device,
+                                                  progress=False, precision=precision,
+                                                  **_for_attack(r.attack, {"pnet_steps": pnet_steps}))
+               for r in PAPER_ROWS if r.attack is not None}
+    name = f"{config['dataset']} {config['bits']} bits"
+    out = table1_comparisons(name, results, config["bits"])
+    if defenses:
+        defended = {}
+        for d in ("none", *defenses):
+            r = evaluate_defense(config, d, profile, store=store, device=device, progress=False,
+                                 num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS, check=False, steps=steps,
+                                 precision=precision, epochs=None if d == "none" else defense_epochs)
+            defended[r["defense"]] = r
+        out += table2_comparisons(name, defended, config["bits"], check=None)
+    return out
+
+
+def write_verdicts(comparisons: list[Comparison], out_dir: str | Path, stem: str, note: str) -> list[Path]:
+    """Write ``<stem>.csv`` (one line per comparison: dataset, key, claim, label, diff, se, n, mde, target,
+    the paper's difference per paper dataset; fractions of MAP) and ``<stem>.md`` (the rule and the claims
+    table, as chapter 6 shows them). Nothing is written for no comparison."""
+    if not comparisons:
+        return []
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out / f"{stem}.csv", out / f"{stem}.md"
+    columns = ("dataset", "key", "claim", "label", "diff", "se", "n", "mde", "target",
+               *(f"paper {ds}" for ds in paper.PAPER_DATASETS))
+    with csv_path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        for c in comparisons:
+            v = c.verdict
+            writer.writerow({"dataset": c.dataset, "key": c.key, "claim": c.claim, "label": v.label,
+                             "diff": round(v.diff, 6), "se": round(v.se, 6), "n": v.n, "mde": round(v.mde, 6),
+                             "target": round(v.target, 6),
+                             **{f"paper {ds}": "" if c.paper.get(ds) is None else round(c.paper[ds], 6)
+                                for ds in paper.PAPER_DATASETS}})
+    table = verdict_text.claims_table(comparisons)
+    header = ["claim", *next(iter(table.values())).keys()]
+    md = "\n".join([f"# Verdicts: {', '.join(dict.fromkeys(c.dataset for c in comparisons))}", "", f"> {note}",
+                     "", verdict_text.rule_markdown(len(comparisons), "this run"), "",
+                     markdown_table(header, [[claim, *row.values()] for claim, row in table.items()])]) + "\n"
+    md_path.write_text(md, encoding="utf-8")
+    return [csv_path, md_path]

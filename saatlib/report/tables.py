@@ -27,8 +27,8 @@ import torch
 
 from saatlib import fidelity
 from saatlib.attack.registry import NON_TARGETED, TARGETED
-from saatlib.metrics import average_precision, relevant_to, top_retrievals
-from saatlib.profiles import get_profile
+from saatlib.metrics import relevant_to, top_retrievals
+from saatlib.profiles import defense_eval_settings, get_profile
 from saatlib.report import paper
 
 log = logging.getLogger(__name__)
@@ -96,18 +96,20 @@ TABLE2_COLUMNS = (ORIGINAL, *TABLE2_ATTACKS)
 
 
 def attacked_queries(profile: str, dataset: str, num_queries) -> int | None:
-    """Queries a chapter attacks on ``dataset``: its wish capped by the profile's.
+    """Queries a chapter attacks on ``dataset`` in Table I: its wish capped by the profile's.
 
     Args:
         num_queries: an int, None (the profile's), or ``{dataset: int or None}``.
     Returns:
-        ``min(wish, profile's attack.num_queries)``; the wish when the profile
-        has no cap (None), the cap when there is no wish; None = every query.
-        The attack chapter caps its queries the same way, so both chapters
-        ask the run store for the same attack runs.
+        ``min(wish, profile's attack.num_queries)``; without a wish, the queries of the
+        profile's defense evaluation on ``dataset`` (:func:`saatlib.profiles.defense_eval_settings`,
+        capped likewise), so Table I and Table II's undefended row attack one query set
+        and share their runs; None = every query.
     """
     cap = get_profile(profile)["attack"]["num_queries"]
     want = num_queries.get(dataset) if isinstance(num_queries, Mapping) else num_queries
+    if want is None:
+        want = defense_eval_settings(profile, dataset)["num_queries"]
     if want is None:
         return cap
     return want if cap is None else min(want, cap)
@@ -283,61 +285,7 @@ def benign_cost(ours: Mapping[str, Mapping[str, Mapping[str, float | None]]],
                          lambda rows: cost(rows, 100.0), lambda rows: cost(rows, 1.0))
 
 
-# --- per-query evidence ------------------------------------------------------------------------
-
-def paired_difference(a, b) -> tuple[float, float]:
-    """Mean and standard error over the queries of a - b, per-query values (e.g. AP) of two
-    runs on the same queries (sequences or 1-D tensors); standard error 0 for one query."""
-    diff = torch.as_tensor(a, dtype=torch.float64) - torch.as_tensor(b, dtype=torch.float64)
-    se = float(diff.std() / len(diff) ** 0.5) if len(diff) > 1 else 0.0
-    return float(diff.mean()), se
-
-
-def paired_ap_gap(codes_a, codes_b, db_codes, query_labels, db_labels, topk: int | None) -> tuple[float, float]:
-    """Mean and standard error over the queries of AP(a) - AP(b): two attacks on the same queries.
-
-    Args:
-        codes_a, codes_b: (Q, K) adversarial query codes of the two attacks, in {-1, +1}.
-        db_codes, db_labels: (N, K) database codes and (N, C) labels.
-        query_labels: (Q, C) labels scoring the queries (their target labels for t-MAP).
-        topk: AP@topk (None: the whole database).
-    Returns:
-        (mean, standard error) of the per-query differences (standard error 0 for one query).
-        A gap more than two standard errors from 0 is unlikely to be noise of the query sample.
-    """
-    return paired_difference(average_precision(codes_a, db_codes, query_labels, db_labels, topk=topk),
-                             average_precision(codes_b, db_codes, query_labels, db_labels, topk=topk))
-
-
-def closest_rival_gaps(results: Mapping[tuple[str, bool], Mapping], db_codes, db_labels, query_labels,
-                       target_labels, topk: int | None) -> tuple[dict, dict, dict]:
-    """SAAT against its closest rival in each ranking of Table I, per query.
-
-    Args:
-        results: ``{(attack, targeted): result}`` for every attack of
-            :data:`~saatlib.attack.registry.NON_TARGETED` and
-            :data:`~saatlib.attack.registry.TARGETED`, with ``map_adversarial``
-            and ``adv_codes`` (the attacked queries' codes).
-        db_codes, db_labels: the database's codes and labels.
-        query_labels, target_labels: (Q, C) labels of the attacked queries and
-            their target labels (which score t-MAP).
-        topk: AP@topk.
-    Returns:
-        (``{attack: MAP}``, ``{attack: t-MAP}`` (targeted SAAT under ``"SAAT"``),
-        ``{False: (rival, mean, se), True: (...)}``): the rival is the other
-        attack with the lowest MAP (highest t-MAP); mean and standard error of
-        SAAT's per-query AP minus the rival's (:func:`paired_ap_gap`). The input
-        of :func:`saatlib.report.text.attack_ordering_markdown`.
-    """
-    nt = {a: results[a, False]["map_adversarial"] for a in NON_TARGETED}
-    tg = {a: results[a, True]["map_adversarial"] for a in TARGETED}
-    gaps = {}
-    for t, scores, labels, best in ((False, nt, query_labels, min), (True, tg, target_labels, max)):
-        rival = best((a for a in scores if a != "SAAT"), key=scores.get)
-        gaps[t] = (rival, *paired_ap_gap(results["SAAT", t]["adv_codes"], results[rival, t]["adv_codes"],
-                                         db_codes, labels, db_labels, topk))
-    return nt, tg, gaps
-
+# --- per-query retrievals -----------------------------------------------------------------------
 
 def relevant_in_top_k(query_codes, db_codes, query_labels, db_labels, k: int) -> torch.Tensor:
     """(Q,) number of items relevant to each query (sharing a label) among its top ``k`` of the Hamming

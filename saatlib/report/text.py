@@ -12,23 +12,18 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
-from saatlib.report.tables import NON_TARGETED_ROWS, TABLE2_ATTACKS, TARGETED_ROWS, benign_cost, retained, side_by_side
-from saatlib.report.verdicts import (CLAIM_KEYS, attack_verdicts, defense_verdicts, paper_exceptions, ranking,
-                                     strictly_best)
-
-#: the row label of each claim in the chapters' table of claims (:func:`claims_table`)
-CLAIM_LABELS = {
-    "saat_lowest_map": "Table I: SAAT lowest MAP",
-    "saat_highest_tmap": "Table I: SAAT-targeted highest t-MAP",
-    "saat_beats_atrdh": "Table II: SAAT-trained above ATRDH under " + ", ".join(TABLE2_ATTACKS),
-    "saat_doubles_none": "Table II: SAAT-trained >= 2x undefended under SAAT",
-    "saat_beats_cgat": "Table II (not in the paper): SAAT-trained above CgAT under " + ", ".join(TABLE2_ATTACKS),
-}
+from saatlib.report import rule
+from saatlib.report.comparisons import Comparison
+from saatlib.report.paper import PAPER_DATASETS, paper_value
+from saatlib.report.tables import NON_TARGETED_ROWS, TARGETED_ROWS, benign_cost, retained
+from saatlib.report.verdict_text import (by_dataset, comparison_bullets, family_bullets, label_counts, overall_phrase,
+                                        points, verdict_phrase)
+from saatlib.report.verdicts import paper_claims, paper_exceptions, ranking
 
 
-def holds_text(verdict: bool | None) -> str:
-    """``"holds"``, ``"does not hold"`` or ``"cannot be checked"`` (None) for a verdict."""
-    return "cannot be checked" if verdict is None else "holds" if verdict else "does not hold"
+def _plural(n: int, word: str) -> str:
+    """``"1 epoch"``, ``"2 epochs"``."""
+    return f"{n} {word}" + ("" if n == 1 else "s")
 
 
 def ranking_text(values: Mapping[str, float | None], names: Sequence[str], lower_is_better: bool,
@@ -42,80 +37,6 @@ def ranking_text(values: Mapping[str, float | None], names: Sequence[str], lower
     order = ranking(values, names, lower_is_better)
     sep = " < " if lower_is_better else " > "
     return sep.join(f"{n} {values[n] * scale:.{digits}f}" for n in order) or "–"
-
-
-def _count(verdicts: Sequence[Mapping], keys: Sequence[str]) -> int:
-    return sum(v[k] is True for v in verdicts for k in keys)
-
-
-def attack_claims_markdown(ours: Mapping[str, Mapping[str, float | None]],
-                           theirs: Mapping[str, Mapping[str, float | None]],
-                           num_queries: Mapping[str, int | None], bits: int) -> str:
-    """Table I's two orderings (SAAT lowest MAP, SAAT-targeted highest t-MAP), ours and the paper's.
-
-    Args:
-        ours: ``{dataset: Table I column}`` (:func:`~saatlib.report.tables.table1_column`, fractions).
-        theirs: ``{paper dataset: column}`` (:func:`~saatlib.report.tables.paper_table1_column`, %).
-        num_queries: attacked queries per dataset of ``ours``.
-        bits: code length of both sides.
-    Returns:
-        Markdown: how many of the orderings hold on each side, then one bullet
-        per dataset with the attacks ranked strongest first (values in %).
-    """
-    keys = ("saat_lowest_map", "saat_highest_tmap")
-    verdicts = {d: attack_verdicts(col) for d, col in ours.items()}
-    paper_verdicts = {ds: attack_verdicts(col) for ds, col in theirs.items()}
-    lines = [f"* **{d}** ({num_queries[d]} queries), MAP: "
-             f"{ranking_text(ours[d], NON_TARGETED_ROWS, True, 100)}; "
-             f"SAAT lowest **{holds_text(v['saat_lowest_map'])}**. t-MAP: "
-             f"{ranking_text(ours[d], TARGETED_ROWS, False, 100)}; "
-             f"SAAT-targeted highest **{holds_text(v['saat_highest_tmap'])}**."
-             for d, v in verdicts.items()]
-    lines += [f"* paper, {ds}: MAP {ranking_text(col, NON_TARGETED_ROWS, True)}; "
-              f"t-MAP {ranking_text(col, TARGETED_ROWS, False)}."
-              for ds, col in theirs.items()]
-    return (f"In the paper ({bits} bits) the two orderings hold in {_count(list(paper_verdicts.values()), keys)} "
-            f"of {2 * len(theirs)} cases; on our data in **{_count(list(verdicts.values()), keys)} of "
-            f"{2 * len(ours)}** (values in %, strongest attack first):\n\n" + "\n".join(lines))
-
-
-def defense_claims_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]]],
-                            theirs: Mapping[str, Mapping[str, Mapping[str, float | None]]],
-                            bits: int, check: str | None = None) -> str:
-    """Table II's claims (SAAT above ATRDH under every attack; SAAT >= 2x undefended), ours and the paper's.
-
-    Args:
-        ours: ``{dataset: {defense: Table II row}}`` (:func:`~saatlib.report.tables.table2_row`, fractions;
-            defense ``"none"`` is the undefended victim).
-        theirs: ``{paper dataset: rows}`` (:func:`~saatlib.report.tables.paper_table2_rows`, %).
-        bits: code length of both sides.
-        check: name of our check attack's column; when given, one more bullet says
-            whether SAAT stays above ATRDH under it.
-    Returns:
-        Markdown: on how many of the paper's datasets the first claim holds and the
-        range of its ratio, then a bullet per dataset of ours.
-    """
-    verdicts = {d: defense_verdicts(rows) for d, rows in ours.items()}
-    paper_verdicts = {ds: defense_verdicts(rows) for ds, rows in theirs.items()}
-    lines = []
-    for d, v in verdicts.items():
-        saat, atrdh = (ours[d].get(m, {}) for m in ("SAAT", "ATRDH"))
-        pairs = ", ".join(f"{a} {100 * saat[a]:.1f} vs {100 * atrdh[a]:.1f}"
-                          for a in v["beats"] if a in saat and a in atrdh)
-        ratio = "–" if v["saat_over_none"] is None else f"{v['saat_over_none']:.2f}×"
-        lines.append(
-            f"* **{d}**: SAAT-trained vs ATRDH-trained ({pairs or 'not both run'}): above under every "
-            f"attack **{holds_text(v['saat_beats_atrdh'])}**. Under the SAAT attack, SAAT-trained "
-            f"/ undefended = {ratio}: at least twice **{holds_text(v['saat_doubles_none'])}**.")
-    if check is not None:
-        beats = {d: defense_verdicts(rows, attacks=(check,))["beats"][check] for d, rows in ours.items()}
-        lines.append(f"* under the {check} attack, SAAT-trained above ATRDH-trained: "
-                     + ", ".join(f"{d} {holds_text(v)}" for d, v in beats.items()) + ".")
-    ratios = [v["saat_over_none"] for v in paper_verdicts.values() if v["saat_over_none"] is not None]
-    spread = f"{min(ratios):.2f} to {max(ratios):.2f}" if ratios else "not available"
-    return (f"In the paper ({bits} bits) the first claim holds on "
-            f"{_count(list(paper_verdicts.values()), ('saat_beats_atrdh',))} of {len(theirs)} "
-            f"datasets and the ratio is {spread}. Here:\n\n" + "\n".join(lines))
 
 
 def paper_claims_markdown(claims: Mapping[tuple[str, int], Mapping[str, bool | None]]) -> str:
@@ -133,94 +54,90 @@ def paper_claims_markdown(claims: Mapping[tuple[str, int], Mapping[str, bool | N
             f"and at least twice the undefended MAP under the SAAT attack in {where('saat_doubles_none')}.")
 
 
+# --- chapter 2: deep hashing ----------------------------------------------------------------
+
+def paper_benign_markdown(bits: int) -> str:
+    """The paper's benign MAP of its victim at ``bits`` on each of its datasets (Table I, ``Original``)."""
+    values = [(ds, paper_value("attacks", method="Original", dataset=ds, bits=bits)) for ds in PAPER_DATASETS]
+    shown = ", ".join(f"{v:.1f} % ({ds})" for ds, v in values if v is not None)
+    if not shown:
+        return f"The paper's Table I has no {bits}-bit column."
+    return (f"For scale: the paper's Table I reports a benign MAP of {shown} for its {bits}-bit victim, an "
+            "ImageNet-pretrained AlexNet trained for 100 epochs on a GPU.")
+
+
 # --- chapter 4: attacks ------------------------------------------------------------------------
 
-def _gap_text(rival: str, mean: float, se: float) -> str:
-    noise = "beyond" if abs(mean) > 2 * se else "within"
-    return f"per-query AP of SAAT minus {rival}: {mean:+.3f} ± {se:.3f}, {noise} two standard errors"
+def _where(cells: Sequence[str], total: Sequence[str]) -> str:
+    """``"all three datasets"`` / ``"X and Y, not Z"`` / ``"none of them"`` for the paper's datasets where a
+    statement holds (``cells``) among ``total``."""
+    missing = [d for d in total if d not in cells]
+    if not missing:
+        return f"all {len(total)} of its datasets"
+    if not cells:
+        return "none of its datasets"
+    return " and ".join(cells) + " (not " + " and ".join(missing) + ")"
 
 
-def attack_ordering_markdown(non_targeted: Mapping[str, Mapping[str, float]],
-                             targeted: Mapping[str, Mapping[str, float]],
-                             gaps: Mapping[str, Mapping[bool, tuple[str, float, float]]],
-                             num_queries: Mapping[str, int | None], paper_holds: Sequence[bool | None],
-                             bits: int) -> tuple[str, int, dict[str, dict[str, bool | None]]]:
-    """Whether SAAT is first in both rankings (lowest MAP, highest t-MAP) on each dataset, with the evidence.
+def paper_ordering_markdown(bits: int) -> str:
+    """What the paper's Table I at ``bits`` shows of SAAT's ordering, dataset by dataset (its own numbers).
 
-    Args:
-        non_targeted: ``{dataset: {attack: MAP}}`` (HAG, SDHA, SAAT).
-        targeted: ``{dataset: {attack: t-MAP}}`` (P2P, DHTA, THA, SAAT: SAAT-targeted under "SAAT").
-        gaps: ``{dataset: {False: (rival, mean, se), True: (...)}}``: SAAT against its closest
-            rival in each ranking, per-query AP differences (:func:`~saatlib.report.tables.paired_ap_gap`).
-        num_queries: attacked queries per dataset.
-        paper_holds: per paper dataset, whether SAAT is first in both of the paper's rankings
-            (None: the paper has no values at ``bits``).
-        bits: code length.
-    Returns:
-        (Markdown, number of the 2 x datasets gaps more than two standard errors from 0,
-        ``{dataset: {"saat_lowest_map": ..., "saat_highest_tmap": ...}}``: SAAT strictly
-        first, as :func:`~saatlib.report.verdicts.attack_verdicts` decides for Table I).
+    Returns one sentence: where SAAT has the lowest MAP, where SAAT-targeted has the highest t-MAP among
+    P2P, DHTA and THA, and where it stays highest with the generative ProS-GAN counted too.
     """
-    lines, held, verdicts = [], 0, {}
-    for d, nt in non_targeted.items():
-        tg = targeted[d]
-        v = verdicts[d] = {"saat_lowest_map": strictly_best(nt, "SAAT", list(nt), lower_is_better=True),
-                           "saat_highest_tmap": strictly_best(tg, "SAAT", list(tg), lower_is_better=False)}
-        held += bool(v["saat_lowest_map"]) + bool(v["saat_highest_tmap"])
-        # the winner: SAAT when strictly first, else its strongest rival (ahead or level)
-        low = "SAAT" if v["saat_lowest_map"] else min((n for n in nt if n != "SAAT"), key=nt.get)
-        high = "SAAT" if v["saat_highest_tmap"] else max((n for n in tg if n != "SAAT"), key=tg.get)
-        rivals = ", ".join(f"{n} {nt[n]:.3f}" for n in nt if n != "SAAT")
-        a = (f"SAAT has the lowest MAP ({nt['SAAT']:.3f}; {rivals})" if low == "SAAT" else
-             f"SAAT does **not** have the lowest MAP: {low} reaches {nt[low]:.3f}, SAAT {nt['SAAT']:.3f}")
-        others = ", ".join(f"{n} {tg[n]:.3f}" for n in tg if n != "SAAT")
-        b = (f"SAAT-targeted has the highest t-MAP ({tg['SAAT']:.3f}; {others})" if high == "SAAT" else
-             f"SAAT-targeted does **not** have the highest t-MAP: {high} reaches {tg[high]:.3f}, "
-             f"SAAT-targeted {tg['SAAT']:.3f}")
-        lines.append(f"* **{d}** ({num_queries[d]} queries): {a} ({_gap_text(*gaps[d][False])}); "
-                     f"{b} ({_gap_text(*gaps[d][True])}).")
-    n = 2 * len(non_targeted)
-    summary = "holds in full" if held == n else "does not hold at all" if held == 0 else "holds only in part"
-    paper_text = (f"The paper has no {bits}-bit results to compare with. " if None in paper_holds else
-                  f"In the paper ({bits} bits) SAAT is first in both rankings on all "
-                  f"{len(paper_holds)} datasets. " if all(paper_holds) else
-                  f"In the paper ({bits} bits) SAAT is not first everywhere. ")
-    resolved = sum(abs(mean) > 2 * se for g in gaps.values() for _, mean, se in g.values())
-    text = (paper_text + f"Here, the ordering **{summary}** ({held} of {n} comparisons):\n\n" + "\n".join(lines)
-            + f"\n\n{resolved} of {n} gaps between SAAT and its closest rival exceed two standard errors of "
-            "the per-query differences"
-            + (": with this many queries, the ranking of the attacks is not resolved." if resolved == 0 else "."))
-    return text, resolved, verdicts
+    claims = paper_claims([bits])
+    cells = {key: [ds for ds in PAPER_DATASETS if claims[ds, bits][key]]
+             for key in ("saat_lowest_map", "saat_highest_tmap", "saat_highest_tmap_with_prosgan")}
+    if all(claims[ds, bits][k] is None for ds in PAPER_DATASETS for k in cells):
+        return f"The paper's Table I has no {bits}-bit column."
+    return (f"In the paper's Table I at {bits} bits, SAAT has the lowest MAP on "
+            f"{_where(cells['saat_lowest_map'], PAPER_DATASETS)}; SAAT-targeted has the highest t-MAP among "
+            f"P2P, DHTA and THA on {_where(cells['saat_highest_tmap'], PAPER_DATASETS)}, and with the generative "
+            f"ProS-GAN counted too on {_where(cells['saat_highest_tmap_with_prosgan'], PAPER_DATASETS)}.")
 
 
-def ablation_markdown(ablation: Mapping[str, Mapping[str, float]], labels: Mapping[str, str], dataset: str,
-                      num_queries: int | None) -> tuple[str, str]:
-    """Which of SAAT's objectives reaches the lowest MAP: the masked one, without the mask, the plain inner product.
+def table1_verdict_markdown(comparisons: Sequence[Comparison], columns: Mapping[str, Mapping[str, float]]) -> str:
+    """Table I's orderings on our data: per dataset the attacks ranked (%), each comparison with its label,
+    and the two claims' overall labels (:func:`saatlib.report.rule.overall`).
 
     Args:
-        ablation: ``{variant: {"map": MAP, ...}}`` with the variants ``mask``, ``nomask``
-            and ``linear`` (:func:`saatlib.experiments.objective_ablation`).
+        comparisons: :func:`saatlib.report.comparisons.table1_comparisons` of every dataset.
+        columns: ``{dataset: Table I column}`` (fractions, :func:`~saatlib.report.tables.table1_column`).
+    """
+    parts = []
+    for d, comps in by_dataset(comparisons).items():
+        col = columns[d]
+        plain = [c for c in comps if c.key.startswith("table1.SAAT<")]
+        targeted = [c for c in comps if c.key.startswith("table1.SAAT-targeted>")]
+        n = comps[0].verdict.n
+        lines = [f"**{d}** ({n} queries; in %, strongest first): MAP "
+                 f"{ranking_text(col, NON_TARGETED_ROWS, True, 100)}; t-MAP "
+                 f"{ranking_text(col, TARGETED_ROWS, False, 100)}.", "", comparison_bullets(comps)]
+        if plain:
+            lines.append(f"* SAAT has the lowest MAP (all of the above): {overall_phrase(plain)}")
+        if targeted:
+            lines.append(f"* SAAT-targeted has the highest t-MAP (all of the above): {overall_phrase(targeted)}")
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def ablation_verdict_markdown(ablation: Mapping[str, Mapping[str, float]], comparisons: Sequence[Comparison],
+                              labels: Mapping[str, str], dataset: str) -> str:
+    """The objective ablation: each variant's MAP (%) and each comparison with the masked objective, judged.
+
+    Args:
+        ablation: ``{variant: {"map": ..., ...}}`` (``mask``, ``nomask``, ``linear``).
+        comparisons: :func:`saatlib.report.comparisons.ablation_comparisons`.
         labels: the name shown for each variant.
-        dataset, num_queries: what was attacked.
-    Returns:
-        (Markdown: each MAP, its difference from the masked objective's, and
-        whether the lowest comes from the mask as the paper argues; the variant
-        with the lowest MAP).
     """
-    best = min(ablation, key=lambda v: ablation[v]["map"])
-    gap = {v: r["map"] - ablation["mask"]["map"] for v, r in ablation.items()}
-    return (f"On {dataset}, {num_queries} queries: the masked objective reaches MAP "
-            f"{ablation['mask']['map']:.4f}; without the mask "
-            f"{ablation['nomask']['map']:.4f} ({gap['nomask']:+.4f}), with the "
-            f"plain inner product {ablation['linear']['map']:.4f} "
-            f"({gap['linear']:+.4f}). The lowest MAP comes from "
-            f"**{labels[best]}**" + (", as the paper argues." if best == "mask" else
-                                     ": here the mask does not pay off.")), best
+    maps = ", ".join(f"{labels[v]} {points(r['map'], sign=False)}" for v, r in ablation.items())
+    return (f"On {dataset} ({comparisons[0].verdict.n} queries), MAP in %: {maps}. Judged per query:\n\n"
+            + comparison_bullets(comparisons))
 
 
 def eps_budget_markdown(eps_255: Sequence[float], maps: Sequence[float], l2: Sequence[float],
-                        benign: float) -> tuple[str, float]:
-    """How much of the damage the reference budget (8/255) does, and whether a larger one still adds much.
+                        benign: float, reference: float | None = None) -> tuple[str, float]:
+    """How much of the damage the reference budget (the profile's) does, and whether a larger one still adds much.
 
     Args:
         eps_255: budgets in units of 1/255, in the order of ``maps`` and ``l2``.
@@ -230,7 +147,7 @@ def eps_budget_markdown(eps_255: Sequence[float], maps: Sequence[float], l2: Seq
     Returns:
         (Markdown, share): ``share`` is the part of the MAP drop of the largest
         budget that the reference budget achieves (0 when the largest does not
-        lower MAP). The reference is 8/255 when among the budgets, else the
+        lower MAP). The reference is ``reference`` (units of 1/255) when among the budgets, else the
         middle one; the verdict says whether the largest budget still removes
         at least half the MAP left at the reference (not a saturation point),
         or the reference does 70% of the damage or more (a larger budget mostly
@@ -238,164 +155,179 @@ def eps_budget_markdown(eps_255: Sequence[float], maps: Sequence[float], l2: Seq
     """
     by_eps, norm = dict(zip(eps_255, maps)), dict(zip(eps_255, l2))
     top = max(eps_255)
-    ref = 8 if 8 in eps_255 else sorted(eps_255)[len(eps_255) // 2]
+    ref = reference if reference in eps_255 else sorted(eps_255)[len(eps_255) // 2]
     drop = benign - by_eps[top]
     share = (benign - by_eps[ref]) / drop if drop > 0 else 0.0
     smaller = [e for e in eps_255 if e < ref]
     left = by_eps[top] / by_eps[ref] if by_eps[ref] > 0 else 1.0  # MAP kept by the larger budget
     verdict = (
-        f"{ref}/255 does {share:.0%} of the damage in absolute terms, yet "
-        f"{top}/255 still removes {1 - left:.0%} of the MAP left at {ref}/255: "
+        f"{ref:g}/255 does {share:.0%} of the damage in absolute terms, yet "
+        f"{top:g}/255 still removes {1 - left:.0%} of the MAP left at {ref:g}/255: "
         "the default budget is not a saturation point" if left < 0.5 else
-        f"{ref}/255 already does most of the damage of {top}/255, so a "
+        f"{ref:g}/255 already does most of the damage of {top:g}/255, so a "
         "larger budget mostly buys visibility" if share >= 0.7 else
-        f"a larger budget still adds much damage: {ref}/255 is a "
+        f"a larger budget still adds much damage: {ref:g}/255 is a "
         "compromise with visibility, not a saturation point")
-    text = (f"At {ref}/255 SAAT takes MAP from {benign:.3f} to "
-            f"{by_eps[ref]:.3f}, {share:.0%} of the drop that {top}/255 "
-            f"achieves ({by_eps[top]:.3f})"
-            + (f"; at {smaller[-1]}/255 MAP is still {by_eps[smaller[-1]]:.3f}" if smaller else "")
+    text = (f"At {ref:g}/255 SAAT takes MAP from {points(benign, sign=False)} % to "
+            f"{points(by_eps[ref], sign=False)} %, {share:.0%} of the drop that {top:g}/255 "
+            f"achieves ({points(by_eps[top], sign=False)} %)"
+            + (f"; at {smaller[-1]:g}/255 MAP is still {points(by_eps[smaller[-1]], sign=False)} %" if smaller else "")
             + f". The mean l_2 norm of the perturbation grows from {norm[ref]:.2f} "
-            f"at {ref}/255 to {norm[top]:.2f} at {top}/255. Here {verdict}.")
+            f"at {ref:g}/255 to {norm[top]:.2f} at {top:g}/255. Here {verdict}.")
     return text, share
 
 
-def steps_markdown(maps: Mapping[int, float], profile_steps: int, benign: float) -> str:
-    """What iterations beyond the profile's budget still buy.
+def steps_markdown(maps: Mapping[int, float], profile_steps: int, comparison: Comparison) -> str:
+    """What iterations beyond the profile's budget still buy, judged.
 
     Args:
         maps: ``{iterations: MAP under the attack}`` in the order of the sweep, with ``profile_steps`` among them.
         profile_steps: the profile's iterations.
-        benign: MAP of the benign queries.
+        comparison: the most iterations against the profile's (:func:`saatlib.report.comparisons.paired`).
     Returns:
-        Markdown: MAP after the first, the profile's and the most iterations, and
-        whether the most iterations lower MAP no further (less than 0.0005), a
-        little (less than a tenth of the drop the profile's budget achieves) or much.
+        Markdown: MAP (%) after the first, the profile's and the most iterations, and the comparison's verdict.
     """
     first, most = next(iter(maps)), max(maps)
-    m_ref, m_max = maps[profile_steps], maps[most]
-    gain = m_ref - m_max
-    return (f"MAP after {first} iterations: {maps[first]:.3f}; after "
-            f"{profile_steps} (the profile's budget): {m_ref:.3f}; after {most}: "
-            f"{m_max:.3f}, "
-            + (f"no lower ({-gain:+.3f})" if gain < 0.0005 else
-               f"a further drop of {gain:.3f}" if gain < 0.1 * max(benign - m_ref, 1e-9)
-               else f"still a large drop, {gain:.3f}")
-            + f", for {most / profile_steps:g} times the cost.")
+    return (f"MAP after {_plural(first, 'iteration')}: {points(maps[first], sign=False)} %; after {profile_steps} (the "
+            f"profile's): {points(maps[profile_steps], sign=False)} %; after {most}: "
+            f"{points(maps[most], sign=False)} %, for {most / profile_steps:g} times the cost. "
+            f"{comparison.claim}: {verdict_phrase(comparison.verdict)}.")
+
+
+def attack_summary_markdown(table1: Sequence[Comparison], ablation: Sequence[Comparison],
+                            steps: Comparison, budget_share: float, budget_255: float, top_255: float) -> str:
+    """Chapter 4's findings as bullets, with their numbers and labels.
+
+    Args:
+        table1: :func:`saatlib.report.comparisons.table1_comparisons` of every dataset.
+        ablation: :func:`saatlib.report.comparisons.ablation_comparisons`.
+        steps: the most iterations against the profile's.
+        budget_share: share of the largest budget's MAP drop that the profile's budget achieves.
+        budget_255, top_255: the profile's budget and the largest of the sweep (units of 1/255).
+    """
+    lines = family_bullets([*table1, *ablation])
+    lines.append(f"* Budget: {budget_255:g}/255 does {budget_share:.0%} of the MAP drop of {top_255:g}/255. "
+                 f"Iterations: {steps.claim}: **{steps.label}** ({_estimate(steps)}).")
+    return ("Found on this run (differences in points of MAP, ± standard error; per claim, the label of the "
+            "claim as a whole, then of each comparison):\n\n" + "\n".join(lines))
+
+
+def _estimate(c: Comparison) -> str:
+    return f"{points(c.verdict.diff)} ± {points(c.verdict.se, sign=False)}"
 
 
 # --- chapter 5: adversarial training -----------------------------------------------------------
 
-def defense_verdict_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float]]],
-                             saat_epochs: Mapping[str, int],
-                             attacks: Sequence[str] = TABLE2_ATTACKS) -> tuple[str, dict]:
-    """Table II's claims on our rows, one paragraph per dataset, with the reason when 2x fails.
+def defense_verdict_markdown(comparisons: Sequence[Comparison], ours: Mapping[str, Mapping[str, Mapping[str, float]]],
+                             saat_epochs: Mapping[str, int], paper_epochs: int) -> str:
+    """Table II's claims on our rows, one paragraph per dataset, every comparison judged.
 
     Args:
-        ours: ``{dataset: {defense: row}}`` (:func:`~saatlib.report.tables.table2_row`; ``"none"`` undefended).
-        saat_epochs: epochs of the SAAT defense per dataset (said when the ratio is below 2).
-        attacks: the attacks of the first claim (the check attack may be among them).
+        comparisons: :func:`saatlib.report.comparisons.table2_comparisons` of every dataset.
+        ours: ``{dataset: {defense: Table II row}}`` (fractions; ``"none"`` undefended).
+        saat_epochs: epochs of the SAAT defense per dataset; paper_epochs: the released script's.
     Returns:
-        (Markdown, ``{dataset: defense_verdicts(...)}``). When SAAT keeps
-        less than twice the undefended MAP, the text gives the ceiling of the
-        ratio (the SAAT model's benign MAP over the undefended model's MAP under
-        attack) and the share of its benign MAP the SAAT model keeps.
+        Markdown: per dataset, SAAT against ATRDH under each attack and overall, the ratio
+        to the undefended model under SAAT (with its ceiling when below 2), SAAT against
+        CgAT, and the benign price of each defense.
     """
-    verdicts, paragraphs = {}, []
-    for d, rows in ours.items():
-        v = verdicts[d] = defense_verdicts(rows, attacks=attacks)
-        saat, und, lines = rows.get("SAAT"), rows["none"], []
-        if v["saat_over_none"] is not None:
-            lines.append(f"under the SAAT attack the SAAT-trained model keeps MAP {saat['SAAT']:.3f} against "
-                         f"{und['SAAT']:.3f} undefended: {v['saat_over_none']:.1f} times as much"
-                         + (" (at least twice)" if v["saat_doubles_none"] else " — **less than twice**"))
-            if not v["saat_doubles_none"]:
-                lines.append(f"why not twice: even a SAAT model that kept its whole benign MAP "
-                             f"({saat['Original']:.3f}) under the attack would reach "
-                             f"{saat['Original'] / und['SAAT']:.2f} times; it keeps "
-                             f"{saat['SAAT'] / saat['Original']:.0%} of it, after {saat_epochs[d]} epoch(s) of "
-                             "adversarial training where the paper runs 20 (exercise 1 trains longer)")
-        if v["saat_beats_atrdh"] is not None:
-            lost = [a for a, won in v["beats"].items() if not won]
-            lines.append("SAAT beats ATRDH under every attack" if not lost else
-                         f"SAAT does **not** beat ATRDH under {', '.join(lost)}")
-        cgat = rows.get("CgAT")
-        if saat is not None and cgat is not None:
-            ahead = [a for a in attacks if None not in (cgat.get(a), saat.get(a)) and cgat[a] >= saat[a]]
-            gaps = [cgat[a] - saat[a] for a in attacks if None not in (cgat.get(a), saat.get(a))]
-            if gaps:
-                lines.append("CgAT, which the paper does not compare with SAAT, keeps "
-                             + (f"at least as much MAP as SAAT under {'every attack' if len(ahead) == len(gaps) else ', '.join(ahead)}"
-                                if ahead else "less MAP than SAAT under every attack")
-                             + f" (CgAT minus SAAT: {min(gaps):+.3f} to {max(gaps):+.3f})")
-        benign = [f"{m} {r['Original']:.3f} ({r['Original'] - und['Original']:+.3f})"
-                  for m, r in rows.items() if m != "none" and r.get("Original") is not None]
+    paragraphs = []
+    for d, comps in by_dataset(comparisons).items():
+        rows, lines = ours[d], []
+        saat, und = rows.get("SAAT", {}), rows["none"]
+        atrdh = [c for c in comps if ".SAAT>ATRDH." in "." + c.key]
+        cgat = [c for c in comps if ".SAAT>CgAT." in "." + c.key]
+        doubles = [c for c in comps if c.key.startswith("table2.SAAT>=")]
+        if atrdh:
+            lines.append(comparison_bullets(atrdh))
+            lines.append(f"* SAAT-trained above ATRDH-trained under every attack: {overall_phrase(atrdh)}")
+        for c in doubles:
+            ratio = saat["SAAT"] / und["SAAT"] if und.get("SAAT") else None
+            lines.append(f"* {c.claim}: {verdict_phrase(c.verdict)}; MAP {points(saat['SAAT'], sign=False)} against "
+                         f"{points(und['SAAT'], sign=False)} undefended"
+                         + (f", {ratio:.1f} times as much" if ratio is not None else ""))
+            if ratio is not None and ratio < 2 and saat.get("Original"):
+                lines.append(f"* the ceiling of that ratio: a SAAT-trained model that kept its whole benign MAP "
+                             f"({points(saat['Original'], sign=False)}) under the attack would reach "
+                             f"{saat['Original'] / und['SAAT']:.1f} times; it keeps "
+                             f"{saat['SAAT'] / saat['Original']:.0%} of it, after "
+                             f"{_plural(saat_epochs[d], 'epoch')} of adversarial training where the released "
+                             f"script runs {paper_epochs}")
+        if cgat:
+            lines.append(comparison_bullets(cgat))
+            lines.append(f"* SAAT-trained above CgAT-trained (not compared in the paper) under every attack: "
+                         f"{overall_phrase(cgat)}")
+        benign = [f"{m} {points(r['Original'] - und['Original'])}" for m, r in rows.items()
+                  if m != "none" and r.get("Original") is not None]
         if benign:
-            lines.append(f"benign MAP, the price of each defense (against {und['Original']:.3f} undefended): "
-                         + ", ".join(benign))
-        paragraphs.append(f"**{d}**:\n" + "\n".join(f"* {line};" for line in lines))
-    return "\n\n".join(paragraphs), verdicts
+            lines.append(f"* benign MAP, the price of each defense (points against "
+                         f"{points(und['Original'], sign=False)} undefended): " + ", ".join(benign))
+        paragraphs.append(f"**{d}** ({comps[0].verdict.n} queries):\n\n" + "\n".join(lines))
+    return "\n\n".join(paragraphs)
 
 
-def masking_report(under_attack: Mapping[tuple[str, str], Mapping[str, float]], check: str,
-                   attacks: Sequence[str] = TABLE2_ATTACKS, masked_below: float = 0.1
-                   ) -> tuple[list[dict], str]:
-    """The gradient-masking check: the check attack against the lowest MAP of the table's attacks.
+def masking_markdown(comparisons: Sequence[Comparison], checks: Mapping[tuple[str, str], Mapping],
+                     budget_255: float) -> str:
+    """The gradient-masking checks, judged, and what they rule out and what they do not.
 
     Args:
-        under_attack: ``{(dataset, defense): {attack: MAP}}`` with ``check`` among the
-            attacks and defense ``"none"`` (undefended) on every dataset.
-        check: the check attack's key.
-        masked_below: a defense whose MAP under the check attack is more than this below
-            its lowest MAP in the table is called suspect (its robustness is an
-            artefact of the table's attacks).
+        comparisons: :func:`saatlib.report.comparisons.masking_comparisons` of every model.
+        checks: ``{(dataset, defense): saatlib.experiments.masking_checks(...)}``.
+        budget_255: the training budget (units of 1/255), to say how large the large budget is.
     Returns:
-        (rows: one dict per model with ``dataset``, ``defense``, the lowest MAP of
-        ``attacks``, the check attack's MAP and their difference ``check minus
-        lowest``; Markdown: how often the check attack is stronger, whether any
-        defense is suspect, and each defense's MAP gain over the undefended model
-        under the check attack).
+        Markdown: every check with its label; the symptoms of masking found (a transfer attack
+        stronger than the white-box one, MAP above chance at the large budget) on defended models;
+        how much the stronger attack takes beyond the table's; what the checks rule out and what not.
     """
-    rows = []
-    for (d, m), r in under_attack.items():
-        lowest = min(r[a] for a in attacks)
-        rows.append({"dataset": d, "defense": m, f"lowest of {'/'.join(attacks)}": lowest,
-                     "check attack": r[check], "check minus lowest": r[check] - lowest})
-    suspect = [f"{r['defense']} on {r['dataset']}" for r in rows
-               if r["defense"] != "none" and r["check minus lowest"] < -masked_below]
-    stronger = sum(r["check minus lowest"] < 0 for r in rows)
-    datasets = list(dict.fromkeys(d for d, _ in under_attack))
-    gains = [f"{m} {r[check] - under_attack[d, 'none'][check]:+.3f}" + (f" ({d})" if len(datasets) > 1 else "")
-             for (d, m), r in under_attack.items() if m != "none"]
-    below = [-r["check minus lowest"] for r in rows if r["check minus lowest"] < 0]  # how far below, > 0
-    text = ("The check takes, per query, the worst of the table's attacks and a restart attack on another "
-            "objective, so it is never weaker than the table's strongest attack; "
-            + (f"it goes below it on {stronger} of {len(rows)} models, by {min(below):.3f} to {max(below):.3f} MAP. "
-               if stronger else "here it never goes below it: no attack finds a weakness the strongest missed. "))
-    text += (f"No defense loses more than {masked_below:g} MAP to it beyond its lowest MAP in the table: no sign "
-             "of gradient masking at this budget. " if not suspect else
-             f"It takes at least {masked_below:g} MAP more than the table's attacks from {', '.join(suspect)}: "
-             "part of that robustness in the table is an artefact of the attacks, not of the model. ")
-    text += "Under the check attack the defenses keep, over the undefended model, " + ", ".join(gains) + " MAP."
-    return rows, text
+    large_255 = max(round(v["large_eps"] * 255, 3) for v in checks.values())
+    defended = [c for c in comparisons if not c.key.endswith(".none")]
+    symptoms = [c for c in defended if c.label == rule.SUPPORTED and not c.key.startswith("masking.stronger.")]
+    stronger = [c for c in defended if c.label == rule.SUPPORTED and c.key.startswith("masking.stronger.")]
+    open_ = [c for c in defended if c.label == rule.UNDERPOWERED]
+    lines = [comparison_bullets(comparisons, with_dataset=True), ""]
+    lines.append("Symptoms of masking on the defended models (a transfer attack stronger than the white-box one, "
+                 "MAP above chance at the large budget): "
+                 + ("none." if not symptoms else
+                    "; ".join(f"{c.claim} ({c.dataset}, {points(c.verdict.diff)} points)" for c in symptoms) + "."))
+    if stronger:
+        gains = [c.verdict.diff for c in stronger]
+        lines.append(f"The stronger attack takes a further {points(min(gains), sign=False)} to "
+                     f"{points(max(gains), sign=False)} points from "
+                     + ", ".join(f"{c.claim.split(':')[0]} ({c.dataset})" for c in stronger)
+                     + ": the table's attacks overstate those models' robustness by that much, which the "
+                       "check column of Table II already counts.")
+    lines.append(f"The checks rule out, down to the detectable differences above, that a defended model resists "
+                 f"its own gradients better than the undefended model's, and that its MAP stays above chance when "
+                 f"the budget grows to {large_255:g}/255 ({large_255 / budget_255:g} times the training budget); "
+                 "they do not rule out attacks of other kinds (black-box, score-based or query attacks, other "
+                 "objectives and step rules, other transfer sources), nor smaller effects"
+                 + (", nor anything on the underpowered comparisons." if open_ else "."))
+    return "\n".join(lines)
 
 
-def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[float]]) -> str:
-    """Which defense keeps most MAP at the largest budget, and every curve's values.
+def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[float]], train_eps_255: float,
+                       leader: Comparison | None = None) -> str:
+    """Which defense keeps most MAP at the largest budget, and every curve's values (MAP in %).
 
     Args:
         eps_255: budgets in units of 1/255, in the order of the curves' values.
         curves: ``{defense: [MAP at each budget]}`` with ``"none"`` (undefended) among them.
+        train_eps_255: the defenses' training budget (units of 1/255).
+        leader: the highest curve against the runner-up at the largest budget, judged
+            (:func:`saatlib.report.comparisons.curve_leader`).
     """
     top = eps_255.index(max(eps_255))
     best = max(curves, key=lambda m: curves[m][top])
-    return (f"At {eps_255[top]:g}/255, twice the training budget, the most robust model is **{best}** "
-            f"(MAP {curves[best][top]:.3f}; undefended {curves['none'][top]:.3f}). "
-            + " ".join(f"{m}: {', '.join(f'{v:.3f}' for v in c)}." for m, c in curves.items())
-            + f" (MAP at eps {', '.join(f'{e:g}/255' for e in eps_255)}.)")
+    return (f"At {eps_255[top]:g}/255, {eps_255[top] / train_eps_255:g} times the training budget, the highest "
+            f"MAP is {best}'s ({points(curves[best][top], sign=False)}; undefended "
+            f"{points(curves['none'][top], sign=False)}). "
+            + " ".join(f"{m}: {', '.join(points(v, sign=False) for v in c)}." for m, c in curves.items())
+            + f" (MAP in % at eps {', '.join(f'{e:g}/255' for e in eps_255)}.)"
+            + ("" if leader is None else f" {leader.claim}: {verdict_phrase(leader.verdict)}."))
 
 
-def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]]) -> str:
+def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]],
+                    comparison: Comparison | None = None) -> str:
     """How MAP (benign and under the SAAT attack) moves with SAAT's lambda at the smallest mu.
 
     Args:
@@ -405,12 +337,39 @@ def lambda_markdown(grid: Mapping[tuple[float, float], Mapping[str, float]]) -> 
     mu0 = min(mu for _, mu in grid)
     by_lambda = {lam: grid[lam, mu0] for lam in sorted(lam for lam, mu in grid if mu == mu0)}
     lo, hi = min(by_lambda), max(by_lambda)
-    return (f"With mu = {mu0:g}: "
-            + "; ".join(f"lambda {lam:g}: benign {r['map_benign']:.3f}, under SAAT {r['map_attack']:.3f}"
-                        for lam, r in by_lambda.items())
+    return (f"With mu = {mu0:g} (MAP in %): "
+            + "; ".join(f"lambda {lam:g}: benign {points(r['map_benign'], sign=False)}, under SAAT "
+                        f"{points(r['map_attack'], sign=False)}" for lam, r in by_lambda.items())
             + f". From lambda {lo:g} to {hi:g} the MAP under attack changes by "
-            f"{by_lambda[hi]['map_attack'] - by_lambda[lo]['map_attack']:+.3f} and the benign MAP by "
-            f"{by_lambda[hi]['map_benign'] - by_lambda[lo]['map_benign']:+.3f}.")
+            f"{points(by_lambda[hi]['map_attack'] - by_lambda[lo]['map_attack'])} points and the benign MAP by "
+            f"{points(by_lambda[hi]['map_benign'] - by_lambda[lo]['map_benign'])}."
+            + ("" if comparison is None else f" {comparison.claim}: {verdict_phrase(comparison.verdict)}."))
+
+
+def defense_summary_markdown(table2: Sequence[Comparison], masking: Sequence[Comparison], eps: Comparison,
+                             lam: Comparison, ours: Mapping[str, Mapping[str, Mapping[str, float]]]) -> str:
+    """Chapter 5's findings as bullets, with their numbers and labels.
+
+    Args:
+        table2: :func:`saatlib.report.comparisons.table2_comparisons` of every dataset.
+        masking: :func:`saatlib.report.comparisons.masking_comparisons` of every model.
+        eps, lam: the robustness-curve and lambda comparisons.
+        ours: ``{dataset: {defense: Table II row}}`` (fractions), for the ratio to the undefended model.
+    """
+    lines = family_bullets(table2)
+    lines += [f"* **{d}**: MAP under SAAT, SAAT-trained / undefended = {rows['SAAT']['SAAT'] / rows['none']['SAAT']:.1f}"
+              for d, rows in ours.items() if rows.get("SAAT") and rows["none"].get("SAAT")]
+    defended = [c for c in masking if not c.key.endswith(".none")]
+    symptoms = [c for c in defended if c.label == rule.SUPPORTED and not c.key.startswith("masking.stronger.")]
+    lines.append(f"* Gradient masking: {len(symptoms)} symptoms in "
+                 f"{sum(not c.key.startswith('masking.stronger.') for c in defended)} transfer and large-budget "
+                 "checks of the defended models"
+                 + (": " + ", ".join(f"{c.claim} ({c.dataset}, {_estimate(c)})" for c in symptoms) if symptoms else "")
+                 + f"; labels of all {len(masking)} checks: {label_counts(masking)}.")
+    lines.append(f"* {eps.claim}: **{eps.label}** ({_estimate(eps)}). {lam.claim}: **{lam.label}** "
+                 f"({_estimate(lam)}).")
+    return ("Found on this run (differences in points of MAP, ± standard error; per claim, the label of the "
+            "claim as a whole, then of each comparison):\n\n" + "\n".join(lines))
 
 
 # --- chapter 6: the reproduction report --------------------------------------------------------
@@ -446,19 +405,18 @@ def benign_cost_markdown(ours: Mapping[str, Mapping[str, Mapping[str, float | No
                "also continue its training on benign images." if max(changes) > 0 else "."))
 
 
-def claims_table(ours: Mapping[str, Mapping[str, bool | None]],
-                 theirs: Mapping[str, Mapping[str, bool | None]]) -> dict[str, dict[str, str]]:
-    """The table of claims: ``{"ours <dataset>" or "paper <dataset>": {claim label: "yes", "no" or "–"}}``.
+def claims_overview_markdown(comparisons: Sequence[Comparison]) -> str:
+    """Each claim as a whole, per dataset, with its comparisons' labels (:func:`family_bullets`), and the counts."""
+    return ("\n".join(family_bullets(comparisons))
+            + f"\n\nOf these {len(comparisons)} comparisons: {label_counts(comparisons)}.")
 
-    Args:
-        ours, theirs: ``{dataset: {claim key: verdict}}``
-            (:func:`~saatlib.report.verdicts.claim_verdicts`), ours and the paper's.
-    Returns:
-        One column per source (ours first), one row per claim of
-        :data:`~saatlib.report.verdicts.CLAIM_KEYS` labelled by :data:`CLAIM_LABELS`;
-        "–" where a verdict cannot be checked (None).
-    """
-    def mark(claims: Mapping[str, bool | None]) -> dict[str, str]:
-        return {CLAIM_LABELS[k]: {True: "yes", False: "no", None: "–"}[claims.get(k)] for k in CLAIM_KEYS}
 
-    return side_by_side(ours, theirs, mark, mark)
+def reproduction_summary_markdown(table1: Sequence[Comparison], table2: Sequence[Comparison],
+                                  paper_cells: Mapping[tuple[str, int], Mapping[str, bool | None]]) -> str:
+    """Chapter 6's findings: the claims on our data, judged, and where the paper's own tables depart from them."""
+    exceptions = paper_exceptions(paper_cells)
+    departures = sorted({cell for cells in exceptions.values() for cell in cells})
+    return ("Found on this run:\n\n" + "\n".join(family_bullets([*table1, *table2]))
+            + f"\n* In all, {len(table1) + len(table2)} comparisons: {label_counts([*table1, *table2])}."
+            + f"\n* The paper's own tables, read at every code length ({len(paper_cells)} cells of dataset and "
+            f"bits), depart from its claims in {len(departures)} of them (listed above).")

@@ -1,4 +1,9 @@
-"""The paper's claims checked on a table: rankings, verdicts, the paper's own exceptions.
+"""The paper's claims checked on the paper's own tables: rankings and the cells where a claim fails.
+
+These read means only (the paper reports no per-query values): they say what
+the paper's tables show, never judge our measurements. Our comparisons are
+judged with their uncertainty by :mod:`saatlib.report.rule` from per-query
+differences (:mod:`saatlib.report.comparisons`).
 
 The book compares *orderings*, not absolute values: our models, data and
 budgets differ from the paper's, so only statements such as "SAAT is the
@@ -20,8 +25,6 @@ from saatlib.report.tables import (NON_TARGETED_ROWS, PROSGAN, TABLE2_ATTACKS, T
 #: the paper's claims checked cell by cell in :func:`paper_claims`, in the order they are told
 PAPER_CLAIM_KEYS = ("saat_lowest_map", "saat_highest_tmap", "saat_highest_tmap_with_prosgan",
                     "saat_beats_atrdh", "saat_doubles_none")
-#: the claims checked on our tables and the paper's at one code length (:func:`claim_verdicts`)
-CLAIM_KEYS = ("saat_lowest_map", "saat_highest_tmap", "saat_beats_atrdh", "saat_doubles_none", "saat_beats_cgat")
 
 
 def ranking(values: Mapping[str, float | None], names: Sequence[str], lower_is_better: bool) -> list[str]:
@@ -152,23 +155,3 @@ def paper_exceptions(claims: Mapping[tuple[str, int], Mapping[str, bool | None]]
     """
     return {key: sorted(f"{ds} {b} bits" for (ds, b), c in claims.items() if c[key] is False)
             for key in PAPER_CLAIM_KEYS}
-
-
-def claim_verdicts(attack: Mapping[str, Mapping], defense: Mapping[str, Mapping]) -> dict[str, dict[str, bool | None]]:
-    """The verdicts of :data:`CLAIM_KEYS` per dataset, Table I's and Table II's together.
-
-    Args:
-        attack: ``{dataset: attack_verdicts(...)}``.
-        defense: ``{dataset: defense_verdicts(...)}`` (a dataset may be missing: its
-            Table II verdicts are None).
-    Returns:
-        ``{dataset: {claim key: True, False or None}}`` for the datasets of ``attack``.
-    """
-    return {d: {k: {**v, **defense.get(d, {})}.get(k) for k in CLAIM_KEYS} for d, v in attack.items()}
-
-
-def claims_count(claims: Mapping[str, Mapping[str, bool | None]]) -> tuple[int, int]:
-    """(claims checked, claims held) over ``{dataset: {claim key: verdict}}`` (:func:`claim_verdicts`):
-    the verdicts that are not None, and those that are True."""
-    values = [v for c in claims.values() for v in c.values()]
-    return sum(v is not None for v in values), sum(v is True for v in values)

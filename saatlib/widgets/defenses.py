@@ -46,7 +46,8 @@ def lambda_mu_grid(hash_config: dict, lambdas: Sequence[float] = (0.0, 1.0, 3.0)
             ``epochs``); the grid's point (lambda, mu) with the profile's
             defaults is the same run as :func:`saatlib.experiments.evaluate_defense`'s.
     Returns:
-        ``{(lambda, mu): {"map_benign", "map_attack", "train_seconds", "history"}}``.
+        ``{(lambda, mu): {"map_benign", "map_attack", "ap_attack" (per-query AP under the attack),
+        "train_seconds", "history"}}``.
     Raises:
         ValueError: an empty grid or a negative value.
     """
@@ -62,6 +63,7 @@ def lambda_mu_grid(hash_config: dict, lambdas: Sequence[float] = (0.0, 1.0, 3.0)
                                  attacks=[attack], check=False, **{"lambda": float(lam), "mu": float(mu)},
                                  **overrides)
             grid[float(lam), float(mu)] = {"map_benign": r["map_benign"], "map_attack": r["map_under_attack"][attack],
+                                           "ap_attack": r["attacks"][attack]["ap"]["adversarial"],
                                            "train_seconds": r["train_seconds"], "history": r["history"]}
     return grid
 
