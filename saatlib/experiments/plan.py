@@ -210,14 +210,16 @@ def plan_run(configs: Sequence[dict], attacks: Sequence[tuple[str, str, bool]], 
              store: RunStore | None = None, defenses: Sequence[str] = (), defense_attacks: Sequence[str] = (),
              steps: int | None = None, num_queries: int | None = -1, topk: int | None = -1,
              precision=None, device="cpu", calibration: dict | None = None, calibrate_seconds: float = 2.0,
-             pnet_steps: int | None = None, defense_overrides: dict | None = None, splits=None) -> Plan:
+             pnet_steps: int | None = None, defense_overrides: dict | None = None, splits=None,
+             calibrate_batch: int | None = None) -> Plan:
     """The stages of reproducing Table I for each hashing config of ``configs`` (one per code
     length) with ``attacks`` (``(label, attack name, targeted)``), and Table II for ``defenses``
     evaluated under ``defense_attacks``, with ``steps``, ``num_queries``, ``topk``, ``pnet_steps``
     and ``defense_overrides`` as the run will use them; estimated with ``calibration`` (else
     measured now by :func:`calibrate` for ``calibrate_seconds`` per kind of step). ``splits``:
     the data of ``configs[0]`` (loaded when None), or a :class:`SplitSizes` to plan for data
-    that is not on this machine."""
+    that is not on this machine. ``calibrate_batch``: the batch the calibration times (default:
+    the training batch, at most 32; per-image costs fall somewhat with larger batches)."""
     store = store or RunStore()
     defense_overrides = {k: v for k, v in (defense_overrides or {}).items() if v is not None}
     first = configs[0]
@@ -230,7 +232,7 @@ def plan_run(configs: Sequence[dict], attacks: Sequence[tuple[str, str, bool]], 
     if calibration is None:
         hp = first["train"]
         calibration = calibrate(hp["backbone"], first["bits"], splits.image_shape, splits.num_classes, n_train,
-                                min(hp["batch_size"], 32), device, precision, calibrate_seconds,
+                                calibrate_batch or min(hp["batch_size"], 32), device, precision, calibrate_seconds,
                                 hp.get("widths"), first["method"])
     stages: list[Stage] = []
     for config in configs:  # the run trains every victim first

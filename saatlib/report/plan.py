@@ -91,11 +91,12 @@ class StageClock:
 
 def paper_plan(dataset: str = "NUS-WIDE", bits=(32,), defenses=("SAAT", "ATRDH"), device="auto",
                calibrate_seconds: float = 1.0, store: RunStore | None = None, calibration: dict | None = None,
-               **overrides) -> tuple[Plan, str]:
+               calibrate_batch: int | None = None, **overrides) -> tuple[Plan, str]:
     """The plan of ``reproduce --profile paper`` on one of the paper's datasets at its real size
     (:data:`PAPER_SPLITS`; the images need not be here), DPH + AlexNet at 224x224, Table I
     and Table II for ``defenses``, calibrated on ``device`` (``auto``: the GPU when there is
-    one; ``calibration``: use these step costs instead). ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config`.
+    one; ``calibration``: use these step costs instead; ``calibrate_batch``: a smaller batch
+    makes the calibration quicker on a CPU). ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config`.
     Returns (plan, its Markdown from :func:`plan_markdown`), for chapter 6's "run the paper
     profile" section."""
     n_train, n_db, n_query, classes = PAPER_SPLITS[dataset]
@@ -104,6 +105,6 @@ def paper_plan(dataset: str = "NUS-WIDE", bits=(32,), defenses=("SAAT", "ATRDH")
     attacks = [(r.name, r.attack, r.targeted) for r in TABLE1 if r.in_paper and r.attack is not None]
     plan = plan_run(configs, attacks, "paper", store or RunStore(), list(defenses), TABLE2_ATTACKS,
                     device=resolve_device(device), calibration=calibration, calibrate_seconds=calibrate_seconds,
-                    splits=sizes)
+                    splits=sizes, calibrate_batch=calibrate_batch)
     title = f"Plan: {dataset} at its real size, {', '.join(map(str, bits))} bits, profile 'paper'"
     return plan, plan_markdown(plan, title)
