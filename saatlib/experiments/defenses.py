@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 
+from saatlib import distributed
 from saatlib.compute import Precision
 from saatlib.defense.checkpoint import CHECKPOINT_NAME
 from saatlib.defense.common import EpochCallback, adversarial_training
@@ -87,8 +88,10 @@ def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "
                        "resumed_from_epoch": 0, "cached": rec["cached"]}
     model, _ = get_hash_model(hash_config, splits, store, device, progress)
     if recompute:
-        store.delete(DEFENSE_KIND, config)
-    if store.has(DEFENSE_KIND, config):
+        if distributed.is_main():
+            store.delete(DEFENSE_KIND, config)
+        distributed.barrier()
+    if distributed.all_agree(store.has(DEFENSE_KIND, config)):
         model.load_state_dict(store.load_state_dict(DEFENSE_KIND, config))
         return model.to(device).eval(), dict(store.load_result(DEFENSE_KIND, config), config=config, cached=True)
     cls = DEFENSES[config["method"]]
@@ -100,6 +103,8 @@ def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "
     record = {"defense": config["method"], "history": history,
               "train_seconds": float(sum(r["seconds"] for r in history)),
               "resumed_from_epoch": defense.resumed_from_epoch}
-    store.save(DEFENSE_KIND, config, state_dict=model.state_dict(), result=record)
-    checkpoint.unlink(missing_ok=True)
+    if distributed.is_main():  # under torchrun every rank trained its share; the main rank writes
+        store.save(DEFENSE_KIND, config, state_dict=model.state_dict(), result=record)
+        checkpoint.unlink(missing_ok=True)
+    distributed.barrier()
     return model.eval(), dict(record, config=config, cached=False)

@@ -187,8 +187,9 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     Under ``torchrun``
     all ranks train the victims together (DistributedDataParallel) and run Table I's
     attacks together (each rank attacks its share of the query batches; the results
-    equal one process's), then the main rank alone trains and evaluates the defenses
-    of Table II and writes (the other ranks return empty tables).
+    equal one process's) and Table II's (its defenses trained data-parallel,
+    :func:`saatlib.defense.common.adversarial_training`); the main rank alone judges
+    and writes (the other ranks return empty tables).
     Every comparison of the paper's claims is judged as in the chapters and written to
     ``verdicts_<name>_<profile>.csv`` and ``.md`` (:func:`write_verdicts`).
     Returns ``{"table1": rows, "table2": rows, "verdicts": comparisons, "files": [paths]}``.
@@ -226,13 +227,12 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     for config in configs:  # every rank: the attacks split their query batches over the ranks
         t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
                           topk, recompute, precision=precision, clock=clock, pnet_steps=pnet_steps)
+    for config in configs if defenses else ():  # every rank: defenses trained data-parallel, attacks split
+        t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
+                          topk, recompute, steps=attack_steps, precision=precision, clock=clock,
+                          epochs=defense_epochs)
     if not distributed.is_main():
         return {"table1": [], "table2": [], "verdicts": [], "files": []}
-    with distributed.solo():  # Table II: the main rank alone
-        for config in configs if defenses else ():
-            t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
-                              topk, recompute, steps=attack_steps, precision=precision, clock=clock,
-                              epochs=defense_epochs)
     backbone = base["train"]["backbone"]
     random_weights = backbone in IMAGENET_BACKBONES and not pretrained
     victim = f"{base['method']} + {backbone}{' (random init)' if random_weights else ''}"
