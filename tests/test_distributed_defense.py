@@ -79,3 +79,38 @@ def test_two_processes_train_the_single_process_defense(method, tmp_path_factory
     flat["start"] = torch.cat([v.flatten() for v in start.values() if v.is_floating_point()])
     moved = (flat["one"] - flat["start"]).norm()
     assert moved > 0 and (flat["two"] - flat["one"]).norm() < 0.05 * moved  # same training, not just nearby
+
+
+def test_reproduce_under_torchrun_gives_the_single_process_table1(tmp_path):
+    """Two processes on the victim of a single-process run: the whole command runs through (every
+    collective matched, the main rank writing), Table I equals the single process's cell for cell
+    (12 queries are one batch here, which rank 1 replays; the split over several batches is
+    tests/test_attack_split.py's), and Table II (defenses data-parallel) is written too."""
+    import csv
+    import shutil
+
+    from saatlib.cli import main
+    from saatlib.experiments.hash_models import HASH_KIND
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from listfile_tools import make_multilabel_listfile
+
+    data = make_multilabel_listfile(tmp_path / "NUS-WIDE", n=72, size=16, classes=21, queries=12, train=32,
+                                    density=2 / 21)
+    args = ["reproduce", "--dataset", "NUS-WIDE", "--data-dir", str(data), "--bits", "16", "--profile", "smoke",
+            "--backbone", "smallcnn", "--epochs", "1", "--batch-size", "8", "--attack-steps", "2",
+            "--num-queries", "12", "--topk", "20", "--defenses", "SAAT", "--defense-epochs", "1", "--no-progress",
+            "--threads", "1", "--device", "cpu", "--no-plan"]
+    assert main([*args, "--runs-dir", str(tmp_path / "one"), "--out", str(tmp_path / "out-one")]) == 0
+    shutil.copytree(tmp_path / "one" / HASH_KIND, tmp_path / "two" / HASH_KIND)  # the same victim
+    launch = tmp_path / "launch.py"
+    launch.write_text("import sys\nfrom saatlib.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           str(launch), *args, "--runs-dir", str(tmp_path / "two"), "--out", str(tmp_path / "out-two")],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    read = lambda d, t: list(csv.DictReader((tmp_path / d / f"{t}_NUS-WIDE_smoke.csv").open()))  # noqa: E731
+    one, two = read("out-one", "table1"), read("out-two", "table1")
+    assert [(r["method"], r["ours"]) for r in two] == [(r["method"], r["ours"]) for r in one]
+    assert [r["defense"] + r["attack"] for r in read("out-two", "table2")] == \
+        [r["defense"] + r["attack"] for r in read("out-one", "table2")]
