@@ -17,7 +17,11 @@ What a rank does (see :func:`saatlib.hashing.train.train_hashing`):
   the global batch; ``nn.SyncBatchNorm`` on CUDA, :class:`GlobalBatchNorm` on
   CPU, where ``nn.SyncBatchNorm`` does not run);
 - :func:`all_gather` of the batch outputs, labels and indices, so the code
-  buffers U, Y of pairwise losses are identical on every rank.
+  buffers U, Y of pairwise losses are identical on every rank;
+- :func:`merge_batches`: the attacks split their query batches round-robin over
+  the ranks (:func:`saatlib.attack.evaluate.attack_queries`; every rank replays
+  the random draws of the batches it skips, so each batch sees the generator
+  state of a single process) and gather the adversarial batches on every rank.
 
 A loss that is a mean over batch rows (DPH, DPSH, CSQ) then gives, with N
 processes of batch B/N, the same training as one process of batch B up to
@@ -121,6 +125,20 @@ def all_gather(t: torch.Tensor) -> torch.Tensor:
     parts = [torch.empty_like(t) for _ in range(world_size())]
     dist.all_gather(parts, t.contiguous())
     return torch.cat(parts)
+
+
+def merge_batches(mine: dict[int, torch.Tensor], n_batches: int) -> list[torch.Tensor]:
+    """The batches ``0 .. n_batches - 1`` that the ranks computed (each rank its ``mine``: batch
+    index -> CPU tensor), in index order, on every rank. Returns ``mine``'s values in a single process."""
+    if world_size() == 1:
+        return [mine[b] for b in range(n_batches)]
+    parts: list = [None] * world_size()
+    dist.all_gather_object(parts, {b: t.cpu() for b, t in mine.items()})
+    merged = {b: t for part in parts for b, t in part.items()}
+    missing = sorted(set(range(n_batches)) - set(merged))
+    if missing:
+        raise RuntimeError(f"batches {missing} were computed by no rank")
+    return [merged[b] for b in range(n_batches)]
 
 
 def all_agree(flag: bool, device="cpu") -> bool:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
+from torch import nn
 
 from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 
@@ -37,6 +38,19 @@ class AttackContext:
     def to(self, device) -> "AttackContext":
         return AttackContext(self.train_codes.to(device), self.train_labels.to(device),
                              self.db_codes.to(device), self.db_labels.to(device), self.seed)
+
+
+class DrawStub(nn.Module):
+    """A stand-in hash model of negligible cost: x (B, C, H, W) -> tanh(alpha * mean(x) * s), (B, K),
+    differentiable in x; :meth:`Attack.replay_draws` runs an attack on it to advance a generator."""
+
+    def __init__(self, bits: int):
+        super().__init__()
+        self.bits = int(bits)
+        self.register_buffer("signs", torch.where(torch.arange(self.bits) % 2 == 0, 1.0, -1.0).view(1, -1))
+
+    def forward(self, x: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
+        return torch.tanh(alpha * x.flatten(1).mean(1, keepdim=True) * self.signs.to(x.dtype))
 
 
 def config_value(value: Any) -> Any:
@@ -135,6 +149,8 @@ class Attack:
     name = "attack"
     paper = ""
     targeted = False
+    #: whether a call draws from its ``generator`` (False: :meth:`replay_draws` has nothing to do)
+    uses_generator: ClassVar[bool] = True
     #: the frozen dataclass of the attack's hyper-parameters (set by every subclass)
     Params: ClassVar[type | None] = None
 
@@ -180,6 +196,18 @@ class Attack:
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None) -> torch.Tensor:
         raise NotImplementedError
+
+    def replay_draws(self, x: torch.Tensor, labels: torch.Tensor, context: AttackContext,
+                     generator: torch.Generator | None) -> None:
+        """Advance ``generator`` exactly as ``self(model, x, labels, context, generator)`` would, without
+        attacking: for the query batches another process attacks (:func:`saatlib.attack.evaluate.attack_queries`
+        under ``torchrun``), so every batch starts from the generator state of a single process.
+
+        By default the attack runs on a :class:`DrawStub` (its draws depend on shapes only, never on
+        the model's outputs, for every attack here); attacks override it with something cheaper."""
+        if not self.uses_generator or generator is None:
+            return
+        self(DrawStub(context.bits).to(x.device), x, labels, context.to(x.device), generator)
 
     def config(self) -> dict:
         """Every hyper-parameter, JSON-ready: one entry per field of ``Params``, an update rule as its

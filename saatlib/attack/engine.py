@@ -120,10 +120,22 @@ class LinfPGD:
         """Onto the eps-ball around x, then into [0, 1]."""
         return project_linf(x_adv, x, self.eps)
 
+    def replay_draws(self, x: torch.Tensor, generator: torch.Generator | None) -> bool:
+        """Advance ``generator`` as :meth:`perturb` on ``x`` would, when that is known without running it
+        (the plain signed-gradient rule: the random start is the only draw). Returns whether it did."""
+        if type(self.rule) is not UpdateRule:
+            return False
+        if self.random_start and self.steps >= 0:
+            torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return True
+
     def perturb(self, model, x: torch.Tensor, objective: Objective,
-                generator: torch.Generator | None = None, record: bool = False):
+                generator: torch.Generator | None = None, record: bool = False, noise: torch.Tensor | None = None):
         """Adversarial examples for the batch x (B, C, H, W) in [0, 1].
 
+        ``noise``: the uniform [0, 1) draw of the random start, (B, C, H, W), when the caller
+        drew it (a process's slice of a global batch's draw, :mod:`saatlib.distributed`);
+        None: drawn here from ``generator``.
         Returns x_adv (detached, same shape), or (x_adv, losses (steps,)) when
         ``record`` (the objective at each step, kept on the device).
         """
@@ -132,7 +144,8 @@ class LinfPGD:
         rule = self.rule.for_run(self.eps)
         with eval_mode(model):
             if self.random_start:
-                noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+                if noise is None:
+                    noise = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
                 x_adv = self.project(x + (2 * noise - 1) * self.eps, x)
             else:
                 x_adv = x.clone()

@@ -7,7 +7,9 @@ from typing import Sequence
 import torch
 from tqdm.auto import tqdm
 
+from saatlib import distributed
 from saatlib.attack.base import Attack, AttackContext
+from saatlib.compute import Precision
 from saatlib.hashing import binarize
 from saatlib.metrics import average_precision, code_diversity, database_diversity, perceptibility
 
@@ -17,17 +19,30 @@ def attack_queries(model, attack: Attack, x: torch.Tensor, labels: torch.Tensor,
     """Adversarial versions of all queries x (Q, C, H, W), batched, seeded.
 
     ``labels`` are the query labels (non-targeted) or target labels (targeted).
+    Under ``torchrun`` (:mod:`saatlib.distributed`, outside ``solo()``) rank r attacks
+    the batches r, r + N, ... of N ranks, replays the generator draws of the others
+    (:meth:`saatlib.attack.base.Attack.replay_draws`), and every rank gets all of x_adv:
+    the same tensor as one process computes (bit for bit on CPUs of equal thread counts).
     Returns x_adv on CPU.
     """
     g = torch.Generator(device=device).manual_seed(seed)
     context = context.to(device)
     attack.prepare(model, context)
-    out = []
-    starts = range(0, x.shape[0], batch_size)
-    for s in tqdm(starts, desc=attack.name, disable=not progress, leave=False):
+    world, rank = distributed.world_size(), distributed.rank()
+    out: dict[int, torch.Tensor] = {}
+    starts = list(range(0, x.shape[0], batch_size))
+    mine = [b for b in range(len(starts)) if b % world == rank]
+    bar = tqdm(total=len(mine), desc=attack.name, disable=not progress or not distributed.is_main(), leave=False)
+    for b, s in enumerate(starts):
         xb, yb = x[s:s + batch_size].to(device), labels[s:s + batch_size].to(device)
-        out.append(attack(model, xb, yb, context, g).cpu())
-    return torch.cat(out) if out else x.clone()
+        if b % world != rank:
+            attack.replay_draws(xb, yb, context, g)
+            continue
+        out[b] = attack(model, xb, yb, context, g).cpu()
+        bar.update(1)
+    bar.close()
+    batches = distributed.merge_batches(out, len(starts))
+    return torch.cat(batches) if batches else x.clone()
 
 
 @torch.no_grad()
@@ -44,13 +59,17 @@ def codes_of(model, x: torch.Tensor, batch_size: int = 256, device="cpu") -> tor
 
 def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.Tensor, context: AttackContext,
                     target_labels: torch.Tensor | None = None, topk: int | None = 1000, batch_size: int = 256,
-                    seed: int = 0, device="cpu", progress: bool = False, return_examples: bool = False) -> dict:
+                    seed: int = 0, device="cpu", progress: bool = False, return_examples: bool = False,
+                    precision=None) -> dict:
     """Attack the queries and measure retrieval.
 
     Args:
         x: (Q, C, H, W) query images in [0, 1]; query_labels (Q, C).
         context: training and database codes/labels of ``model`` (on CPU is fine).
         target_labels: (Q, C), required for targeted attacks.
+        precision: bf16 autocast / channels-last for the attack's own forward and
+            backward passes (:class:`saatlib.compute.Precision`; None: float32); the
+            codes that are scored are always computed in float32.
     Returns:
         dict with ``map_benign`` (benign queries, own labels), ``map_adversarial``
         (MAP of adversarial queries for a non-targeted attack; t-MAP — scored
@@ -72,7 +91,8 @@ def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.
         raise ValueError(f"{attack.name} is targeted: pass target_labels (see saatlib.attack.targets)")
     attack_labels = target_labels if attack.targeted else query_labels
     t0 = time.perf_counter()
-    x_adv = attack_queries(model, attack, x, attack_labels, context, batch_size, seed, device, progress)
+    x_adv = attack_queries(Precision.of(precision).wrap(model), attack, x, attack_labels, context, batch_size, seed,
+                           device, progress)
     seconds = time.perf_counter() - t0
     benign = codes_of(model, x, batch_size, device)
     adv = codes_of(model, x_adv, batch_size, device)

@@ -148,6 +148,7 @@ class HAGAttack(Attack):
 
     Params = HAGParams
     name = "HAG"
+    uses_generator = False  # deterministic: the generator is never drawn from
     paper = "Yang et al., Adversarial Examples for Hamming Space Search, IEEE Trans. Cybernetics 2018"
     targeted = False
 

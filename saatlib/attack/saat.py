@@ -89,6 +89,11 @@ class SAATAttack(Attack):
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         return mainstay_codes(labels, context.train_codes, context.train_labels, self.weighting, self.exact_ties)
 
+    def replay_draws(self, x, labels, context, generator) -> None:
+        """The engine's draws (the random start) when its rule is the plain one, else the default."""
+        if generator is None or not self.engine().replay_draws(x, generator):
+            super().replay_draws(x, labels, context, generator)
+
     def __call__(self, model, x, labels, context: AttackContext, generator=None) -> torch.Tensor:
         target = self.reference_codes(labels.to(x.device), context)
         return self.engine().perturb(model, x, lambda h: mainstay_loss(h, target, self.targeted), generator)

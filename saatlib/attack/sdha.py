@@ -139,6 +139,7 @@ class SDHAAttack(Attack):
 
     Params = SDHAParams
     name = "SDHA"
+    uses_generator = False  # deterministic: the generator is never drawn from
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
     targeted = False
 

@@ -110,6 +110,11 @@ class THAAttack(Attack):
         self.prepare(None, context)
         return prototype_codes(self._pnet, labels).to(labels.device)
 
+    def replay_draws(self, x, labels, context, generator) -> None:
+        """The engine's draws (the random start) when its rule is the plain one, else the default."""
+        if generator is None or not self.engine().replay_draws(x, generator):
+            super().replay_draws(x, labels, context, generator)
+
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
         target = self.reference_codes(labels.to(x.device), context).to(x.device)
         return self.engine().perturb(model, x, lambda h: target_code_loss(h, target), generator, record)

@@ -21,6 +21,7 @@ from saatlib.cli import attack as _attack
 from saatlib.cli import defend as _defend
 from saatlib.cli import reproduce as _reproduce
 from saatlib.cli import train as _train
+from saatlib.compute import resolve_device
 from saatlib.models.pretrained import PretrainedWeightsMissing
 from saatlib.store import CorruptRunError
 
@@ -69,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("saatlib.compute").setLevel(logging.INFO)  # the one line saying which device 'auto' chose
     if hasattr(args, "device"):
+        args.device = resolve_device(args.device)
         try:
             check_device(args.device)
         except UsageError as err:

@@ -5,8 +5,7 @@ import argparse
 
 from saatlib.attack.variants import RULE_NAMES
 from saatlib.experiments.attacks import run_attack
-from saatlib.cli.common import add_common, collapse_warning, emit
-from saatlib.experiments.hash_models import hashing_config
+from saatlib.cli.common import add_common, collapse_warning, emit, precision_of, dataset_label, victim_config
 from saatlib.seeding import set_threads
 from saatlib.store import RunStore
 
@@ -22,26 +21,30 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rule", default=None, choices=RULE_NAMES, help="update rule variant of the SAAT attack")
     p.add_argument("--eps", type=float, default=None, help="l_inf budget in [0,1] pixels (default: the profile's)")
     p.add_argument("--steps", type=int, default=None, help="attack iterations (default: the profile's)")
+    p.add_argument("--pnet-steps", type=int, default=None,
+                   help="THA's PrototypeNet training steps (default: the profile's)")
     p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")
     p.add_argument("--topk", type=int, default=-1, help="MAP@topk (default: the profile's)")
 
 
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
-    config = hashing_config(args.dataset, args.hash_method, args.bits, profile=args.profile, seed=args.seed,
-                            data_dir=args.data_dir)
+    if args.pnet_steps is not None and args.method.upper() != "THA":
+        raise ValueError(f"--pnet-steps is a parameter of THA (its PrototypeNet), not of {args.method}")
+    config = victim_config(args, args.hash_method)
     r = run_attack(config, args.method, targeted=args.targeted, profile=args.profile, eps=args.eps,
                    steps=args.steps, rule=args.rule, num_queries=args.num_queries, topk=args.topk,
                    store=RunStore(args.runs_dir), device=args.device, progress=not args.no_progress,
-                   recompute=args.recompute)
-    row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
+                   recompute=args.recompute, precision=precision_of(args),
+                   **({"pnet_steps": args.pnet_steps} if args.pnet_steps is not None else {}))
+    row = {"dataset": dataset_label(args), "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("attack", "targeted", "map_benign", "map_adversarial", "map_theory",
                                 "perceptibility", "seconds", "num_queries", "topk", "cached")}}
     if r["targeted"]:
         row["tmap_benign"] = r["tmap_benign"]
     metric = "t-MAP" if r["targeted"] else "MAP"
     theory = "n/a" if r["map_theory"] is None else f"{r['map_theory']:.4f}"
-    text = (f"{r['attack']} on {config['method']} {args.bits} bits, {args.dataset} ({args.profile}, "
+    text = (f"{r['attack']} on {config['method']} {args.bits} bits, {dataset_label(args)} ({args.profile}, "
             f"{r['num_queries']} queries): benign MAP {r['map_benign']:.4f}, adversarial {metric} "
             f"{r['map_adversarial']:.4f}, theory {theory}, l_inf {r['perceptibility']['linf']:.4f}, "
             f"{r['seconds']:.1f} s{' (cached)' if r['cached'] else ''}")

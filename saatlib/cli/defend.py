@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from saatlib.cli.common import add_common, collapse_warning, emit
-from saatlib.experiments.hash_models import hashing_config
+from saatlib.cli.common import add_common, collapse_warning, emit, precision_of, dataset_label, victim_config
 from saatlib.seeding import set_threads
 from saatlib.store import RunStore
 from saatlib.experiments import CHECK, evaluate_defense
@@ -33,21 +32,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
-    config = hashing_config(args.dataset, args.hash_method, args.bits, profile=args.profile, seed=args.seed,
-                            data_dir=args.data_dir)
+    config = victim_config(args, args.hash_method)
     overrides = {"lambda": args.lam, "mu": args.mu, "epochs": args.epochs}
     attacks = [a.strip() for a in args.attacks.split(",") if a.strip()] if args.attacks else None
     r = evaluate_defense(config, args.method, profile=args.profile, store=RunStore(args.runs_dir),
                          device=args.device, progress=not args.no_progress, recompute=args.recompute,
                          num_queries=args.num_queries, topk=args.topk, attacks=attacks, check=not args.no_check,
-                         recompute_model=args.recompute, steps=args.steps, **overrides)
-    row = {"dataset": args.dataset, "victim": config["method"], "bits": args.bits, "profile": args.profile,
+                         recompute_model=args.recompute, steps=args.steps, precision=precision_of(args),
+                         **overrides)
+    row = {"dataset": dataset_label(args), "victim": config["method"], "bits": args.bits, "profile": args.profile,
            **{k: r[k] for k in ("defense", "map_benign", "map_under_attack", "train_seconds", "num_queries",
                                 "topk", "params", "check_attack", "status", "diversity")},
            # per-epoch loss terms; the within-epoch trace stays in the run store
            "history": [{k: v for k, v in h.items() if k != "trace"} for h in r["history"]]}
     cols = ", ".join(f"{'check' if k == CHECK else k} {v:.4f}" for k, v in r["map_under_attack"].items())
-    text = (f"{r['defense']} on {config['method']} {args.bits} bits, {args.dataset} ({args.profile}, "
+    text = (f"{r['defense']} on {config['method']} {args.bits} bits, {dataset_label(args)} ({args.profile}, "
             f"{r['num_queries']} queries, MAP@{r['topk']}): benign {r['map_benign']:.4f}; under attack: {cols}; "
             f"trained in {r['train_seconds']:.1f} s") + collapse_warning(r["diversity"])
     emit(args, row, text)

@@ -9,10 +9,13 @@ from saatlib.data.errors import MissingDataError
 from saatlib.data.listfile_splits import LIST_DATASETS, listfile_splits
 from saatlib.data.paths import candidate_dirs, find_dataset_dir
 from saatlib.data.splits import RetrievalSplits
+from saatlib.data.transforms import REFERENCE_CROP
 
 logger = logging.getLogger(__name__)
 
 EMBEDDED = {"fashion-mnist": fashion_mnist_splits, "fashion-mnist-mosaics": mosaic_splits}
+#: sides of the embedded datasets' own images
+EMBEDDED_SIZES = {"fashion-mnist": 28, "fashion-mnist-mosaics": 56}
 
 
 def dataset_names() -> list[str]:
@@ -71,3 +74,34 @@ def load_splits(dataset: str, data_dir: str | Path | None = None, num_query: int
         splits = listfile_splits(_dataset_dir(name, data_dir), name, **sizes, seed=seed, image_size=image_size)
     logger.info("loaded %r", splits)
     return splits
+
+
+def native_image_size(dataset: str, data_dir: str | Path | None = None) -> int | None:
+    """The side of ``dataset``'s own images: 28 (Fashion-MNIST), 56 (mosaics), or for a
+    list-file dataset the shorter side of its first training image (read from its header
+    only). None when the dataset or its folder cannot be found (loading it then says why)."""
+    try:
+        name = _canonical(dataset)
+    except ValueError:
+        return None
+    if name in EMBEDDED:
+        return EMBEDDED_SIZES[name]
+    try:
+        from PIL import Image
+
+        from saatlib.data.listfile import read_split
+        split = read_split(_dataset_dir(name, data_dir), "train")
+        with Image.open(split.root / split.paths[0]) as img:
+            return int(min(img.size))
+    except (OSError, ValueError):  # missing folder or file, malformed lists
+        return None
+
+
+def loader_image_size(dataset: str, data_dir: str | Path | None = None) -> int | None:
+    """The side :func:`load_splits` gives images when no ``image_size`` is named: the
+    embedded datasets' own, 224 centre crops for list-file datasets (None: unknown dataset)."""
+    try:
+        name = _canonical(dataset)
+    except ValueError:
+        return None
+    return EMBEDDED_SIZES[name] if name in EMBEDDED else REFERENCE_CROP

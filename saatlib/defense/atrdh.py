@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import torch
 
+from saatlib import distributed
+
 from saatlib.attack.prototype import PrototypeNet, prototype_loss
 from saatlib.hashing import binarize
 from saatlib.hashing.losses import similarity
@@ -67,8 +69,11 @@ class ATRDHDefense(Defense):
         p = self.params
         self.model.train()
         h = self.model(x)
-        self.update_codes(h, idx)
-        pick = torch.randint(self.targets.shape[0], (x.shape[0],), generator=self.draws).to(self.device)
+        h_all, idx_all = self.gathered(h, idx)
+        self.update_codes(h_all, idx_all)
+        # the targets and the PrototypeNet step of the global batch, identical on every rank
+        world, b = distributed.world_size(), x.shape[0]
+        pick = torch.randint(self.targets.shape[0], (b * world,), generator=self.draws).to(self.device)
         target_labels = self.targets[pick]
         self.pnet.train()
         hp = self.pnet(target_labels)
@@ -77,11 +82,12 @@ class ATRDHDefense(Defense):
         self.opt_p.zero_grad(set_to_none=True)
         loss_p.backward()
         self.opt_p.step()
-        proto = binarize(hp.detach())
+        proto = binarize(hp.detach())[distributed.rank() * b:(distributed.rank() + 1) * b]
         x_adv = self.perturb(x, lambda ha: -(ha * proto).mean())
         self.model.train()
         h_adv = self.model(x_adv)
-        self.u_relaxed[idx] = h.detach()
+        self.u_relaxed[idx_all] = h_all.detach()
+        self.share_loss_buffers(h, y, idx)
         hash_loss, _ = self.loss_fn(h, y, idx, step)
         s = 2 * similarity(y, self.labels) - 1
         k, n = h.shape[1], self.codes.shape[0]
@@ -89,5 +95,5 @@ class ATRDHDefense(Defense):
         loss = hash_loss + adv
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt.step()
+        self.step(self.opt)
         return {"loss": loss.detach(), "hash": hash_loss.detach(), "adv": adv.detach(), "pnet": loss_p.detach()}

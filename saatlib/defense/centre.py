@@ -63,13 +63,14 @@ class CentreDefense(Defense):
         self.model.train()
         h_adv = self.model(x_adv)
         h = self.model(x)
-        self.update_codes(h, idx)
+        self.update_codes(*self.gathered(h, idx))
         centre = self.centres(y)
+        self.share_loss_buffers(h, y, idx)
         hash_loss, _ = self.loss_fn(h, y, idx, step)
         adv = -code_alignment(h_adv, centre)
         quant = quantization_gap(h_adv)
         loss = hash_loss + p["lambda"] * adv + p["mu"] * quant
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        self.opt.step()
+        self.step(self.opt)
         return {"loss": loss.detach(), "hash": hash_loss.detach(), "adv": adv.detach(), "quant": quant.detach()}

@@ -28,6 +28,7 @@ counter, so a milestone that is not a whole number is silently never reached).
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -37,7 +38,9 @@ from typing import Any, Callable
 import torch
 from tqdm.auto import tqdm
 
+from saatlib import distributed
 from saatlib.attack.engine import LinfPGD
+from saatlib.compute import Precision
 from saatlib.data import data_loader
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
 from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
@@ -100,6 +103,11 @@ class Defense:
         device: torch device.
         database_labels: (N_db, C) database labels (ATRDH draws targets from
             their unique rows); optional for the other defenses.
+        precision: a :class:`saatlib.compute.Precision` (bf16 autocast,
+            channels-last) for every forward pass of the training, inner PGD
+            included; None: float32. ``self.model`` is then a
+            :class:`saatlib.compute.PrecisionView` of ``model`` (same weights,
+            same ``state_dict``); the start codes are encoded in float32.
 
     Attributes:
         codes: (N, K) U_ben, the signed codes of the whole training set by index.
@@ -110,13 +118,14 @@ class Defense:
     defaults: dict[str, Any] = {}
 
     def __init__(self, model, train_set, hash_method: str, params: dict | None = None, seed: int = 0,
-                 device="cpu", database_labels: torch.Tensor | None = None):
+                 device="cpu", database_labels: torch.Tensor | None = None, precision=None):
         self.params = self.resolve_params(params)
         self.model, self.train_set, self.hash_method = model, train_set, hash_method
         self.seed, self.device = int(seed), torch.device(device)
         p = self.params
         codes, labels = encode(model, train_set, device=device)
         self.codes, self.labels = codes.to(self.device), labels.to(self.device)
+        self.model = Precision.of(precision).wrap(model)
         self.loss_fn = build_loss(hash_method, len(train_set), model.bits, train_set.num_classes).to(self.device)
         init_loss_buffers(self.loss_fn, self.codes, self.labels)
         if p["attack_mode"] not in ("eval", "train"):
@@ -168,8 +177,43 @@ class Defense:
         return _TrainModeView(self.model) if self.params["attack_mode"] == "train" else self.model
 
     def perturb(self, x: torch.Tensor, objective) -> torch.Tensor:
-        """Inner maximisation: PGD descending ``objective(h_adv)`` from a random start."""
-        return self.pgd.perturb(self.attack_model(), x, objective, self.generator)
+        """Inner maximisation: PGD descending ``objective(h_adv)`` from a random start. Under
+        ``torchrun`` the start is this rank's slice of the global batch's draw, as one process draws it."""
+        noise = None
+        world = distributed.world_size()
+        if world > 1 and self.pgd.random_start:
+            b = x.shape[0]
+            full = torch.rand((b * world, *x.shape[1:]), generator=self.generator, device=x.device, dtype=x.dtype)
+            noise = full[distributed.rank() * b:(distributed.rank() + 1) * b]
+        return self.pgd.perturb(self.attack_model(), x, objective, self.generator, noise=noise)
+
+    # --- data parallel (torchrun): every rank holds the same buffers, gradients are averaged ---------
+    @staticmethod
+    def gathered(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The global batch's rows of each (detached) tensor, rank order (the tensors themselves in one process)."""
+        if distributed.world_size() == 1:
+            return tensors
+        return tuple(distributed.all_gather(t.detach().contiguous()) for t in tensors)
+
+    def share_loss_buffers(self, h: torch.Tensor, y: torch.Tensor, idx: torch.Tensor) -> None:
+        """Write the global batch into a pairwise loss's U, Y (before the loss writes its own rows)."""
+        if distributed.world_size() > 1 and getattr(self.loss_fn, "uses_buffers", False):
+            self.loss_fn.update_buffers(*self.gathered(h, y, idx))
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:
+        """``optimizer.step()`` after averaging its gradients over the ranks (what DDP does)."""
+        world = distributed.world_size()
+        if world > 1:
+            grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+            if grads:
+                flat = torch.cat([g.reshape(-1) for g in grads])
+                torch.distributed.all_reduce(flat)
+                flat /= world
+                offset = 0
+                for g in grads:
+                    g.copy_(flat[offset:offset + g.numel()].view_as(g))
+                    offset += g.numel()
+        optimizer.step()
 
     def set_lr(self, step: int) -> float:
         factor = multistep_factor(step, self.total_steps, self.params["milestones"], self.params["lr_gamma"])
@@ -205,6 +249,16 @@ class Defense:
         self.load_extra_state(state["extra"])
 
 
+@contextlib.contextmanager
+def _restore(swapped):
+    """Put back the BatchNorm layers :func:`saatlib.distributed._swap_batchnorms` replaced."""
+    try:
+        yield
+    finally:
+        for parent, name, bn in swapped:
+            setattr(parent, name, bn)
+
+
 def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path | None = None,
                          progress: bool = True, callback: EpochCallback | None = None,
                          postfix_every: int = 10, trace_every: int = 10) -> list[dict]:
@@ -221,6 +275,13 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
         callback: ``callback(epoch, record)`` after each finished epoch, once its
             checkpoint is on disk (an exception there interrupts training
             resumably; tests use it).
+
+    Under ``torchrun`` (:mod:`saatlib.distributed`) each rank trains on its slice of
+    every global batch: BatchNorm layers use the global batch's statistics, the
+    random starts are the ranks' slices of one global draw, the code and loss
+    buffers get the whole batch on every rank, gradients are averaged over the
+    ranks (:meth:`Defense.step`), and the main rank writes the checkpoints: the
+    same training as one process up to float reduction order.
     Returns:
         history: one dict per epoch — ``epoch``, the mean ``loss`` and mean loss
         terms over the epoch's steps, ``lr`` (at the epoch's last step),
@@ -241,7 +302,9 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
         raise ValueError(f"batch_size {batch_size} exceeds the {len(train_set)} training items")
     defense.total_steps = epochs * steps_per_epoch
     cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    world = distributed.world_size()
+    swapped = distributed._swap_batchnorms(model, False) if world > 1 else []  # batch statistics of the global batch
+    with torch.random.fork_rng(devices=cuda), _restore(swapped):
         torch.manual_seed(seed)
         history: list[dict] = []
         start = 0
@@ -262,8 +325,9 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                 t0, c0, n, sums = time.perf_counter(), time.process_time(), 0, {}
                 trace, block, block_n = [], {}, 0
                 lr = defense.params["lr"]
-                for x, y, idx in data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch,
-                                             drop_last=True):
+                batches = (data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch, drop_last=True)
+                           if world == 1 else distributed.shard_loader(train_set, batch_size, seed=seed, epoch=epoch))
+                for x, y, idx in batches:
                     x, y, idx = x.to(device), y.to(device), idx.to(device)
                     lr = defense.set_lr(step)
                     terms = defense.train_step(x, y, idx, step)
@@ -278,6 +342,8 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                     bar.update(1)
                     if progress and (n % postfix_every == 0 or n == steps_per_epoch):
                         bar.set_postfix({k: f"{float(v) / n:.4f}" for k, v in sums.items()}, refresh=False)
+                if world > 1:  # the global batch's means: the mean of the ranks' (equal-sized) shares
+                    sums = distributed.mean_over_ranks({k: torch.as_tensor(v, device=device) for k, v in sums.items()})
                 record = {"epoch": epoch, **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
                           "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
                           "trace": [{"step": i, **{k: float(v) for k, v in means.items()}} for i, means in trace]}
@@ -286,7 +352,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                     raise FloatingPointError(f"{defense.name}: non-finite loss terms {bad} in epoch {epoch}")
                 history.append(record)
                 log.info("%s epoch %d: %s", defense.name, epoch, record)
-                if checkpoint is not None:
+                if checkpoint is not None and distributed.is_main():
                     save_checkpoint(checkpoint, epoch=epoch + 1, step=step, defense=defense.state_dict(),
                                     history=history, device=device)
                 if callback is not None:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from saatlib import distributed
 from saatlib.attack.base import AttackContext
 from saatlib.attack.evaluate import evaluate_attack
 from saatlib.attack.registry import build_attack
 from saatlib.attack.targets import draw_target_labels
+from saatlib.compute import Precision
 from saatlib.data import data_loader
 from saatlib.hashing import encode
 from saatlib.experiments.hash_models import get_hash_model, load_data
@@ -47,7 +49,8 @@ def model_codes(hash_config: dict, model, splits, store: RunStore, device="cpu")
     out = {}
     for name, subset in (("train", splits.train), ("db", splits.database), ("query", splits.query)):
         out[f"{name}_codes"], out[f"{name}_labels"] = encode(model, subset, device=device)
-    store.save(CODES_KIND, key, tensors=out)
+    if distributed.is_main():  # under torchrun every rank encodes, the main rank writes
+        store.save(CODES_KIND, key, tensors=out)
     return out
 
 
@@ -73,7 +76,8 @@ def target_labels_for(store: RunStore, data_config: dict, query_labels: torch.Te
         if stored.shape == query_labels.shape:
             return stored
     targets = draw_target_labels(query_labels, db_labels, data_config.get("seed", 0))
-    store.save(TARGETS_KIND, key, tensors={"targets": targets})
+    if distributed.is_main():
+        store.save(TARGETS_KIND, key, tensors={"targets": targets})
     return targets
 
 
@@ -102,33 +106,45 @@ def profile_sizes(profile: str, num_queries: int | None, topk: int | None) -> tu
     return num_queries, topk
 
 
-def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | None, seed: int) -> dict:
+def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | None, seed: int,
+               precision=None) -> dict:
     """Run-store key of an attack's result: the attacked model's config (a hashing
     or defense config), the attack's class and hyper-parameters
     (:meth:`saatlib.attack.base.Attack.key_config`: its config, with the fields added
     since at their former implicit values left out), the number of attacked
-    queries, topk and the seed."""
-    return {"model": model_key, "attack": dict(attack.key_config(), cls=type(attack).__name__),
-            "num_queries": num_queries, "topk": topk, "seed": seed}
+    queries, topk and the seed; and ``precision`` (:class:`saatlib.compute.Precision`) only
+    when it is not the float32 default, so stored results keep their keys."""
+    key = {"model": model_key, "attack": dict(attack.key_config(), cls=type(attack).__name__),
+           "num_queries": num_queries, "topk": topk, "seed": seed}
+    if Precision.of(precision).key() is not None:
+        key["precision"] = Precision.of(precision).key()
+    return key
 
 
 def cached_attack_result(model, attack, key_model: dict, codes: dict, x, y, num_queries, topk, seed: int,
                          store: RunStore, device="cpu", progress: bool = True, recompute: bool = False,
-                         targets: torch.Tensor | None = None, return_examples: bool = False) -> dict:
+                         targets: torch.Tensor | None = None, return_examples: bool = False,
+                         precision=None) -> dict:
     """:func:`saatlib.attack.evaluate.evaluate_attack` of ``attack`` on the queries ``x`` (labels ``y``;
     ``targets`` for a targeted attack) of the model identified by ``key_model``, cached under
     :func:`attack_key` (``cached`` added). ``return_examples`` forces a run (adversarial images
-    are not stored) and adds ``x_adv`` and ``adv_codes`` to the returned dict."""
-    key = attack_key(key_model, attack, num_queries, topk, seed)
+    are not stored) and adds ``x_adv`` and ``adv_codes`` to the returned dict. Under ``torchrun``
+    every rank calls it: the ranks split the query batches (:func:`saatlib.attack.evaluate.attack_queries`)
+    and the main rank writes the result. ``precision``:
+    bf16 autocast / channels-last for the attack (:class:`saatlib.compute.Precision`; part of the key
+    when not the default)."""
+    key = attack_key(key_model, attack, num_queries, topk, seed, precision)
     if recompute:
         store.delete(ATTACK_KIND, key)
     stored = None if return_examples else stored_attack_result(store, ATTACK_KIND, key)
-    if stored is not None:
+    if distributed.all_agree(stored is not None):
         return dict(stored, cached=True)
     result = evaluate_attack(model, attack, x, y, context_from_codes(codes, seed), targets, topk, seed=seed,
-                             device=device, progress=progress, return_examples=return_examples)
+                             device=device, progress=progress, return_examples=return_examples,
+                             precision=precision)
     examples = {k: result.pop(k) for k in ("x_adv", "adv_codes") if k in result}
-    store.save(ATTACK_KIND, key, result=result)
+    if distributed.is_main():
+        store.save(ATTACK_KIND, key, result=result)
     return dict(result, cached=False, **examples)
 
 
@@ -136,7 +152,7 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
                eps: float | None = None, steps: int | None = None, rule: str | None = None,
                num_queries: int | None = -1, topk: int | None = -1, store: RunStore | None = None,
                device="cpu", progress: bool = True, recompute: bool = False, return_examples: bool = False,
-               **attack_kwargs) -> dict:
+               precision=None, **attack_kwargs) -> dict:
     """Attack the query set of ``hash_config``'s model with ``name`` and measure it.
 
     ``num_queries`` and ``topk`` default (-1) to the profile's. The result
@@ -146,16 +162,17 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     adversarial images are not available (they are not stored), so it forces a run.
     ``attack_kwargs`` go to the attack's constructor (e.g. ``weighting="overlap"``,
     ``exact_ties=False``, ``reference_batch=100``: the switches of :mod:`saatlib.fidelity`);
-    they are part of the attack's hyper-parameters, hence of the cache key.
+    they are part of the attack's hyper-parameters, hence of the cache key. ``precision``: see
+    :func:`cached_attack_result`.
     """
     store = store or RunStore()
     num_queries, topk = profile_sizes(profile, num_queries, topk)
     attack = build_attack(name, targeted, profile, eps, steps, rule, **attack_kwargs)
-    key = attack_key(hash_config, attack, num_queries, topk, hash_config["seed"])
+    key = attack_key(hash_config, attack, num_queries, topk, hash_config["seed"], precision)
     if recompute:
         store.delete(ATTACK_KIND, key)
     stored = None if return_examples else stored_attack_result(store, ATTACK_KIND, key)
-    if stored is not None:
+    if distributed.all_agree(stored is not None):
         return dict(stored, cached=True)
     splits = load_data(hash_config)
     model, _ = get_hash_model(hash_config, splits, store, device, progress)
@@ -163,7 +180,8 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     x, y = query_batch(splits, num_queries)
     targets = hash_targets(hash_config, store, codes)[: len(y)] if attack.targeted else None
     return cached_attack_result(model, attack, hash_config, codes, x, y, num_queries, topk, hash_config["seed"],
-                                store, device, progress, targets=targets, return_examples=return_examples)
+                                store, device, progress, targets=targets, return_examples=return_examples,
+                                precision=precision)
 
 
 def examples_key(key: dict) -> dict:

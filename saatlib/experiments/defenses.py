@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import logging
 
+from saatlib import distributed
+from saatlib.compute import Precision
 from saatlib.defense.checkpoint import CHECKPOINT_NAME
 from saatlib.defense.common import EpochCallback, adversarial_training
 from saatlib.defense.registry import DEFENSES, canonical_defense, defense_params
@@ -33,11 +35,18 @@ DEFENSE_VERSION = 1  # bump when a change to the defenses invalidates stored def
 DEFENSE_KIND = "defense"
 
 
-def defense_config(hash_config: dict, method: str = "SAAT", profile: str = "default", **overrides) -> dict:
-    """The run-store config of ``hash_config``'s model defended by ``method``."""
+def defense_config(hash_config: dict, method: str = "SAAT", profile: str = "default", precision=None,
+                   **overrides) -> dict:
+    """The run-store config of ``hash_config``'s model defended by ``method``.
+
+    ``precision`` (:class:`saatlib.compute.Precision` or its key dict) enters the
+    config only when it is not the float32 default, so stored keys are unchanged."""
     method = canonical_defense(method)
-    return {"version": DEFENSE_VERSION, "model": hash_config, "method": method,
-            "params": defense_params(method, profile, hash_config["dataset"], **overrides)}
+    config = {"version": DEFENSE_VERSION, "model": hash_config, "method": method,
+              "params": defense_params(method, profile, hash_config["dataset"], **overrides)}
+    if method != "none" and Precision.of(precision).key() is not None:
+        config["precision"] = Precision.of(precision).key()
+    return config
 
 
 def model_key(config: dict) -> dict:
@@ -50,7 +59,7 @@ def model_key(config: dict) -> dict:
 def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "default",
                        store: RunStore | None = None, device="cpu", progress: bool = True,
                        recompute: bool = False, splits=None, callback: EpochCallback | None = None,
-                       **overrides):
+                       precision=None, **overrides):
     """Load the defended model from the run store, or train (or resume) and store it.
 
     Args:
@@ -63,13 +72,15 @@ def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "
         overrides: hyper-parameters (``epochs``, ``lambda``, ``mu``, ``lr``, ``eps``, ...).
         callback: ``callback(epoch, record)`` after every finished epoch (see
             :func:`saatlib.defense.common.adversarial_training`).
+        precision: bf16 autocast / channels-last for the training (:class:`saatlib.compute.Precision`;
+            None: float32); part of the config when not the default.
     Returns:
         (model in eval mode on ``device``, record) with record keys ``defense``,
         ``config`` (the defense config), ``history`` (per-epoch loss terms),
         ``train_seconds`` (0 for ``none``), ``resumed_from_epoch`` and ``cached``.
     """
     store = store or RunStore()
-    config = defense_config(hash_config, method, profile, **overrides)
+    config = defense_config(hash_config, method, profile, precision, **overrides)
     splits = splits if splits is not None else load_data(hash_config)
     if config["method"] == "none":
         model, rec = get_hash_model(hash_config, splits, store, device, progress)
@@ -77,19 +88,23 @@ def get_defended_model(hash_config: dict, method: str = "SAAT", profile: str = "
                        "resumed_from_epoch": 0, "cached": rec["cached"]}
     model, _ = get_hash_model(hash_config, splits, store, device, progress)
     if recompute:
-        store.delete(DEFENSE_KIND, config)
-    if store.has(DEFENSE_KIND, config):
+        if distributed.is_main():
+            store.delete(DEFENSE_KIND, config)
+        distributed.barrier()
+    if distributed.all_agree(store.has(DEFENSE_KIND, config)):
         model.load_state_dict(store.load_state_dict(DEFENSE_KIND, config))
         return model.to(device).eval(), dict(store.load_result(DEFENSE_KIND, config), config=config, cached=True)
     cls = DEFENSES[config["method"]]
     defense = cls(model, splits.train, hash_config["method"], config["params"], seed=hash_config["seed"],
-                  device=device, database_labels=splits.database.labels)
+                  device=device, database_labels=splits.database.labels, precision=precision)
     checkpoint = store.path(DEFENSE_KIND, config) / CHECKPOINT_NAME
     history = adversarial_training(defense, seed=hash_config["seed"], checkpoint=checkpoint, progress=progress,
                                    callback=callback)
     record = {"defense": config["method"], "history": history,
               "train_seconds": float(sum(r["seconds"] for r in history)),
               "resumed_from_epoch": defense.resumed_from_epoch}
-    store.save(DEFENSE_KIND, config, state_dict=model.state_dict(), result=record)
-    checkpoint.unlink(missing_ok=True)
+    if distributed.is_main():  # under torchrun every rank trained its share; the main rank writes
+        store.save(DEFENSE_KIND, config, state_dict=model.state_dict(), result=record)
+        checkpoint.unlink(missing_ok=True)
+    distributed.barrier()
     return model.eval(), dict(record, config=config, cached=False)

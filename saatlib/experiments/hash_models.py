@@ -11,10 +11,16 @@ import time
 
 
 from saatlib import distributed
+from saatlib.checkpoint import CHECKPOINT_NAME, read_checkpoint
+from saatlib.compute import Precision
 from saatlib.data import load_splits
+from saatlib.data.registry import loader_image_size, native_image_size
+from saatlib.data.transforms import REFERENCE_CROP
 from saatlib.hashing import canonical_method, encode, train_hashing
+from saatlib.hashing.train import CHECKPOINT_FORMAT as TRAIN_CHECKPOINT_FORMAT
 from saatlib.metrics import mean_average_precision
 from saatlib.models import build_model
+from saatlib.models.backbones import IMAGENET_BACKBONES
 from saatlib.profiles import get_profile
 from saatlib.seeding import seeded
 from saatlib.store import RunStore
@@ -23,6 +29,12 @@ log = logging.getLogger(__name__)
 
 CONFIG_VERSION = 3  # bump when a change to models or training invalidates stored runs (3: smallcnn widths)
 HASH_KIND = "hash_model"
+
+
+def natural_image_size(dataset: str, backbone: str, data_dir: str | None = None) -> int | None:
+    """The image side a run uses when none is named: the backbone's natural input (224 for the
+    ImageNet backbones), the images' own for ``smallcnn`` (:func:`saatlib.data.registry.native_image_size`)."""
+    return REFERENCE_CROP if backbone in IMAGENET_BACKBONES else native_image_size(dataset, data_dir)
 
 
 def hashing_config(
@@ -43,6 +55,12 @@ def hashing_config(
     ``loss_pairs`` (``"seen"`` or ``"all"``, see :class:`saatlib.hashing.losses.base.HashLoss`)
     is kept in the config only when the profile or the caller sets it, so the
     keys of runs with the default (``"seen"``) did not change when it came in.
+    Without ``image_size`` the images get the backbone's natural size
+    (:func:`natural_image_size`); it enters the config only where that differs
+    from what the data loader gives by default (224 crops of list-file images, the
+    embedded sets' own sides), so the keys of existing runs did not change.
+    ``precision`` (a :class:`saatlib.compute.Precision` or its key dict: bf16 autocast,
+    channels-last) is kept the same way, only when it is not the float32 default.
     """
     prof = get_profile(profile)
     data, hp = prof["data"], prof["hashing"]
@@ -50,12 +68,21 @@ def hashing_config(
     for key, value in overrides.items():
         if value is None:
             continue
+        if key == "precision":
+            if Precision.of(value).key() is not None:
+                hp["precision"] = Precision.of(value).key()
+            continue
         if key in data or key == "image_size":
             data[key] = value
         elif key in hp or key in ("pretrained", "lr_schedule", "loss_pairs"):
             hp[key] = value
         else:
             raise ValueError(f"unknown override {key!r}; known: {sorted(data) + sorted(hp)}")
+    if data.get("image_size") is None:
+        data.pop("image_size", None)
+        natural = natural_image_size(dataset, hp["backbone"], data_dir)
+        if natural is not None and natural != loader_image_size(dataset, data_dir):
+            data["image_size"] = natural
     hp.setdefault("lr_schedule", "thirds" if hp["optimizer"] == "sgd" else "none")
     hp.setdefault("pretrained", hp["backbone"] != "smallcnn")
     if not isinstance(bits, int) or not 4 <= bits <= 256:
@@ -96,6 +123,14 @@ def new_model(config: dict, in_channels: int, allow_random_init: bool = False):
                            widths=hp.get("widths"))
 
 
+def _finished_epochs(checkpoint) -> int:
+    """Epochs an interrupted training of this entry has finished (0: no checkpoint)."""
+    if not checkpoint.exists():
+        return 0
+    state = read_checkpoint(checkpoint, TRAIN_CHECKPOINT_FORMAT, "hashing training")
+    return 0 if state is None else int(state["epoch"])
+
+
 def get_hash_model(
     config: dict,
     splits=None,
@@ -104,11 +139,21 @@ def get_hash_model(
     progress: bool = True,
     recompute: bool = False,
     allow_random_init: bool = False,
+    callback=None,
 ):
     """Load the model of ``config`` from the run store, or train and store it.
 
     Under ``torchrun`` (:mod:`saatlib.distributed`) every rank trains its share
     and only the main rank writes the run store.
+
+    Training is resumable: while it runs, ``<entry>/checkpoint.pt`` (the entry
+    folder of ``config``) is rewritten atomically after every epoch, and asking
+    again after an interruption continues after the last finished epoch, with
+    the same final weights as an uninterrupted run. The checkpoint is deleted
+    once the model is stored; ``recompute`` deletes it with the entry.
+
+    ``callback(epoch, record)`` runs after each finished epoch (see
+    :func:`saatlib.hashing.train.train_hashing`).
 
     Returns:
         (model in eval mode on ``device``, record dict with ``history`` and
@@ -127,15 +172,22 @@ def get_hash_model(
         return model.to(device).eval(), record
     model.to(device)
     hp = config["train"]
+    checkpoint = store.path(HASH_KIND, config) / CHECKPOINT_NAME
+    resumed = _finished_epochs(checkpoint)
     t0 = time.perf_counter()
     history = train_hashing(
         model, splits.train, config["method"], hp["epochs"], hp["batch_size"], hp["optimizer"], hp["lr"],
         hp["weight_decay"], hp["lr_schedule"], seed=config["seed"], device=device, progress=progress,
-        loss_pairs=hp.get("loss_pairs", "seen"),
+        loss_pairs=hp.get("loss_pairs", "seen"), checkpoint=checkpoint, callback=callback,
+        precision=Precision.of(hp.get("precision")),
     )
     record = {"history": history, "train_seconds": time.perf_counter() - t0}
+    if resumed:  # the whole training time: the epochs of earlier sessions too
+        record.update(train_seconds=record["train_seconds"] + sum(r["seconds"] for r in history[:resumed]),
+                      resumed_from_epoch=resumed)
     if distributed.is_main():
         store.save(HASH_KIND, config, state_dict=model.state_dict(), result=record)
+        checkpoint.unlink(missing_ok=True)
     distributed.barrier()
     return model.eval(), dict(record, cached=False)
 

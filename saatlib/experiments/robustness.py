@@ -44,16 +44,16 @@ CHECK = "check"  # key of the check attack in ``map_under_attack``
 
 
 def _defended(hash_config: dict, method: str, profile: str, store: RunStore, device, progress: bool,
-              recompute_model: bool, num_queries: int | None, overrides: dict):
+              recompute_model: bool, num_queries: int | None, overrides: dict, precision=None):
     """(model, record with its ``config``, model key, codes, query images, query labels) of
     ``hash_config``'s model defended by ``method`` (trained or loaded)."""
-    config = defense_config(hash_config, method, profile, **overrides)
+    config = defense_config(hash_config, method, profile, precision, **overrides)
     key_model = model_key(config)
     if recompute_model:  # a retrained model invalidates its cached codes and attack results
         store.delete(CODES_KIND, {"model": key_model})
     splits = load_data(hash_config)
     model, record = get_defended_model(hash_config, method, profile, store, device, progress, recompute_model,
-                                       splits, **overrides)
+                                       splits, precision=precision, **overrides)
     codes = model_codes(key_model, model, splits, store, device)  # re-encoded with the evaluated model
     x, y = query_batch(splits, num_queries)
     return model, dict(record, config=config), key_model, codes, x, y
@@ -76,7 +76,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
                      store: RunStore | None = None, device="cpu", progress: bool = True, recompute: bool = False,
                      num_queries: int | None = -1, topk: int | None = -1, attacks: Sequence[str] | None = None,
                      check: bool = True, recompute_model: bool = False, steps: int | None = None,
-                     **overrides) -> dict:
+                     precision=None, **overrides) -> dict:
     """MAP of benign and attacked queries for ``hash_config``'s model defended by ``method``.
 
     Args:
@@ -92,6 +92,8 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
             ``--attack-steps``, so one setting governs both tables.
         recompute: recompute the attack results (not the model);
         recompute_model: retrain the defended model too.
+        precision: bf16 autocast / channels-last (:class:`saatlib.compute.Precision`) for the
+            defense's training and every attack on it (None: float32; keyed only when not the default).
         overrides: defense hyper-parameters (``epochs``, ``lambda``, ``mu``, ...).
     Returns:
         dict with ``defense``, ``dataset``, ``victim``, ``bits``, ``map_benign``,
@@ -111,7 +113,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
     names = list(attacks)
     seed = hash_config["seed"]
     model, record, key_model, codes, x, y = _defended(hash_config, method, profile, store, device, progress,
-                                                      recompute_model, num_queries, overrides)
+                                                      recompute_model, num_queries, overrides, precision)
     recompute = recompute or recompute_model
     nq = x.shape[0]
     map_benign = _benign_map(codes, nq, topk)
@@ -124,7 +126,7 @@ def evaluate_defense(hash_config: dict, method: str = "SAAT", profile: str = "de
     if check:
         todo.append((CHECK, build_check_attack(profile, hash_config["dataset"], steps=steps)))
     results = {label: cached_attack_result(model, attack, key_model, codes, x, y, num_queries, topk, seed, store,
-                                            device, progress, recompute)
+                                            device, progress, recompute, precision=precision)
                for label, attack in todo}
     under = {label: r["map_adversarial"] for label, r in results.items()}
     if check:

@@ -1,18 +1,34 @@
-"""Training loop for deep hashing models (reference section 1)."""
+"""Training loop for deep hashing models (reference section 1), resumable epoch by epoch.
+
+With a ``checkpoint`` file, :func:`train_hashing` writes after every epoch (atomically,
+:mod:`saatlib.checkpoint`) the model, the optimiser, the loss's buffers (U, Y of
+pairwise losses), the global RNG states (dropout), the global step (the tanh
+scale and the learning rate are functions of it) and the history; run again
+with the same file after an interruption (an exception, a kill -9, a power cut)
+it continues after the last finished epoch and ends with the same weights as an
+uninterrupted run (CPU: bit for bit). Batch order is a function of (seed,
+epoch) only, so nothing else needs storing.
+"""
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
+from typing import Callable
 
 import torch
 from tqdm.auto import tqdm
 
 from saatlib import distributed
+from saatlib.checkpoint import read_checkpoint, set_rng_state, write_checkpoint
 from saatlib.data import data_loader
 from saatlib.hashing.losses import build_loss
 from saatlib.schedules import lr_factor
 
 log = logging.getLogger(__name__)
+
+#: version of the hashing-training checkpoint's fields
+CHECKPOINT_FORMAT = 1
 
 
 def make_optimizer(params, optimizer: str, lr: float, weight_decay: float, momentum: float = 0.9):
@@ -38,6 +54,9 @@ def train_hashing(
     device="cpu",
     progress: bool = True,
     loss_pairs: str = "seen",
+    checkpoint: str | Path | None = None,
+    callback: Callable[[int, dict], None] | None = None,
+    precision=None,
 ) -> list[dict]:
     """Train ``model`` in place with the loss of ``method``.
 
@@ -55,17 +74,34 @@ def train_hashing(
             the whole batch on every rank, so the run equals one process of
             batch B up to float reduction order (not exactly for HashNet, whose
             pair weights use the local batch, nor with dropout).
+        checkpoint: file of the per-epoch checkpoint (None: none); when it
+            exists, training resumes after its last finished epoch (see the
+            module docstring). Only the main rank writes it.
+        callback: ``callback(epoch, record)`` after each finished epoch, once
+            its checkpoint is on disk (tests interrupt training there).
+        precision: a :class:`saatlib.precision.Precision` (bf16 autocast,
+            channels-last) for the forward passes; None: float32, as always.
     Returns:
         history: one dict per epoch with the mean loss, mean loss terms, the
         learning rate and the epoch's wall time in seconds.
     """
     loss_fn = build_loss(method, len(train_set), model.bits, train_set.num_classes, pairs=loss_pairs).to(device)
     opt = make_optimizer(model.parameters(), optimizer, lr, weight_decay)
-    history, step = [], 0
+    history, step, start = [], 0, 0
+    state = read_checkpoint(checkpoint, CHECKPOINT_FORMAT, "hashing training") if checkpoint is not None else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        loss_fn.load_state_dict(state["loss_fn"])
+        set_rng_state(state["rng"])
+        history, step, start = list(state["history"]), int(state["step"]), int(state["epoch"])
+        log.info("train %s: resuming after epoch %d of %d from %s", method, start, epochs, checkpoint)
     model.train()
     world = distributed.world_size()
-    bar = tqdm(range(epochs), desc=f"train {method}", disable=not progress or not distributed.is_main())
-    with distributed.data_parallel(model, device, seed) as net:
+    bar = tqdm(range(start, epochs), desc=f"train {method}", disable=not progress or not distributed.is_main(),
+               initial=start, total=epochs)
+    run_model = precision.wrap(model) if precision is not None else model
+    with distributed.data_parallel(run_model, device, seed) as net:
         for epoch in bar:
             for group in opt.param_groups:
                 group["lr"] = lr * lr_factor(epoch, epochs, lr_schedule)
@@ -94,5 +130,11 @@ def train_hashing(
             history.append(record)
             bar.set_postfix(loss=f"{record['loss']:.4f}")
             log.info("epoch %d: %s", epoch, record)
+            if checkpoint is not None and distributed.is_main():
+                write_checkpoint(checkpoint, CHECKPOINT_FORMAT, device, epoch=epoch + 1, step=step,
+                                 model=model.state_dict(), optimizer=opt.state_dict(),
+                                 loss_fn=loss_fn.state_dict(), history=history)
+            if callback is not None:
+                callback(epoch, record)
     model.eval()
     return history

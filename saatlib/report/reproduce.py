@@ -17,17 +17,21 @@ generative attack) is not implemented: its row holds the paper's value only.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import logging
 from pathlib import Path
 
 from saatlib import distributed
 from saatlib.experiments.attacks import CODES_KIND, run_attack
 from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
+from saatlib.experiments.plan import plan_run
+from saatlib.defense.registry import canonical_defense
 from saatlib.experiments.robustness import evaluate_defense
 from saatlib.models.backbones import IMAGENET_BACKBONES
-from saatlib.models.pretrained import PretrainedWeightsMissing, load_torchvision_model, weights_cache_path
+from saatlib.models.pretrained import pretrained_available
 from saatlib.report import paper, verdict_text
 from saatlib.report.comparisons import Comparison, table1_comparisons, table2_comparisons
+from saatlib.report.plan import StageClock, plan_markdown
 from saatlib.report.tables import ORIGINAL, TABLE1, TABLE2_ATTACKS, TABLE2_COLUMNS, attacked_queries, markdown_table
 from saatlib.store import RunStore
 
@@ -41,22 +45,8 @@ COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "codes", "steps", "num_
 
 
 def resolve_pretrained(backbone: str, random_init: bool = False) -> bool:
-    """Whether ImageNet weights of ``backbone`` are at hand (False for smallcnn).
-
-    Missing weights raise :class:`PretrainedWeightsMissing` (saying where to put
-    the file) unless ``random_init``: then False, with a warning, so the run
-    store records the model as randomly initialised.
-    """
-    if backbone not in IMAGENET_BACKBONES or Path(weights_cache_path(backbone)[1]).is_file():
-        return backbone in IMAGENET_BACKBONES
-    try:
-        load_torchvision_model(backbone, pretrained=True)
-        return True
-    except PretrainedWeightsMissing:
-        if not random_init:
-            raise
-        log.warning("no ImageNet weights for %s: training from random initialisation (--random-init)", backbone)
-        return False
+    """:func:`saatlib.models.pretrained.pretrained_available` (kept here under its former name)."""
+    return pretrained_available(backbone, random_init)
 
 
 def _status(result: dict | None) -> str | None:
@@ -70,7 +60,8 @@ def _pct(value: float | None) -> float | None:
 
 def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore, device="cpu",
                 progress: bool = False, steps: int | None = None, num_queries: int | None = -1,
-                topk: int | None = -1, recompute: bool = False) -> list[dict]:
+                topk: int | None = -1, recompute: bool = False, precision=None, clock: StageClock | None = None,
+                **attack_overrides) -> list[dict]:
     """The Table I rows of the victim ``config`` (one code length)."""
     common = {"dataset": config["dataset"], "bits": config["bits"], "victim": config["method"],
               "backbone": config["train"]["backbone"], "profile": profile}
@@ -78,9 +69,12 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
     for row in PAPER_ROWS:
         if row.attack is not None:
             log.info("%s, %d bits: %s", config["dataset"], config["bits"], row.name)
+            if clock is not None:
+                clock.start(f"attack {row.name}, {config['bits']} bits")
             runs[row.name] = run_attack(config, row.attack, row.targeted, profile, steps=steps,
                                         num_queries=num_queries, topk=topk, store=store, device=device,
-                                        progress=progress, recompute=recompute)
+                                        progress=progress, recompute=recompute, precision=precision,
+                                        **_for_attack(row.attack, attack_overrides))
     rows = []
     for row in PAPER_ROWS:
         benign = row.name == ORIGINAL
@@ -98,15 +92,18 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
 
 def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store: RunStore, device="cpu",
                 progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
-                recompute: bool = False, steps: int | None = None) -> list[dict]:
+                recompute: bool = False, steps: int | None = None, precision=None, clock: StageClock | None = None,
+                **defense_overrides) -> list[dict]:
     """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
     under the Table II attacks, via :func:`saatlib.experiments.evaluate_defense`.
     """
     rows = []
     for defense in defenses:
+        if clock is not None:
+            clock.start(f"defend {canonical_defense(defense)}, {config['bits']} bits")
         r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
                              recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS,
-                             check=False, steps=steps)
+                             check=False, steps=steps, precision=precision, **defense_overrides)
         for attack in TABLE2_COLUMNS:
             ours = r["map_benign"] if attack == ORIGINAL else r["map_under_attack"][attack]
             rows.append({"defense": r["defense"], "attack": attack, "dataset": config["dataset"],
@@ -118,6 +115,11 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
                              "defenses", defense=r["defense"], attack=attack, dataset=paper_dataset,
                              bits=config["bits"])})
     return rows
+
+
+def _for_attack(name: str, overrides: dict) -> dict:
+    """The entries of ``overrides`` that are parameters of attack ``name`` (``pnet_steps``: THA's only)."""
+    return {k: v for k, v in overrides.items() if v is not None and (k != "pnet_steps" or name == "THA")}
 
 
 def _cell(v: float | None) -> str:
@@ -159,23 +161,43 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
               data_dir: str | None = None, hash_method: str = "DPH", seed: int = 0, random_init: bool = False,
               paper_dataset: str | None = None, store: RunStore | None = None, device="cpu", progress: bool = False,
               attack_steps: int | None = None, num_queries: int | None = -1, topk: int | None = -1,
-              defenses=(), recompute: bool = False, **overrides) -> dict:
+              defenses=(), recompute: bool = False, precision=None, pnet_steps: int | None = None,
+              defense_epochs: int | None = None, name: str | None = None, plan: bool = False, say=None,
+              calibrate_seconds: float = 2.0, **overrides) -> dict:
     """Train the victims, run Table I (and Table II for ``defenses``), write the tables.
 
     ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config` (``backbone``,
     ``epochs``, ``batch_size``, ``image_size``, ``num_train``, ...);
     ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
     budget and evaluation (-1: the profile's; for the queries, those of its defense evaluation,
-    :func:`saatlib.report.tables.attacked_queries`; None: every query), in Table I and Table II alike. ``paper_dataset`` picks the
-    paper's column to compare with (default: ``dataset``). Under ``torchrun``
-    all ranks train the victims together, then the main rank alone attacks and
-    writes (the other ranks return empty tables).
+    :func:`saatlib.report.tables.attacked_queries`; None: every query), in Table I and Table II alike;
+    ``pnet_steps`` THA's PrototypeNet steps and ``defense_epochs`` every defense's
+    epochs (None: the profile's), so every long loop of the paper profile can be
+    shortened for a trial run. ``precision`` (:class:`saatlib.compute.Precision`:
+    bf16 autocast, channels-last; None: float32) applies to the victims' training,
+    the attacks and the defenses, and enters their run-store keys when not the default. ``paper_dataset`` picks the
+    paper's column to compare with (default: ``dataset``); ``name`` names the data
+    set in the files and titles (default: ``dataset``).
+
+    The plan (:func:`saatlib.experiments.plan.plan_run`, calibrated for
+    ``calibrate_seconds`` per kind of step): with ``plan`` it is all that is made
+    (returned as ``{"plan": markdown, "stages": [...], "files": []}``); with ``say``
+    (a function of one line) the plan is said first and every stage is announced as
+    it starts with its estimate and the time left (:class:`saatlib.report.plan.StageClock`).
+    Under ``torchrun``
+    all ranks train the victims together (DistributedDataParallel) and run Table I's
+    attacks together (each rank attacks its share of the query batches; the results
+    equal one process's) and Table II's (its defenses trained data-parallel,
+    :func:`saatlib.defense.common.adversarial_training`); the main rank alone judges
+    and writes (the other ranks return empty tables).
     Every comparison of the paper's claims is judged as in the chapters and written to
-    ``verdicts_<dataset>_<profile>.csv`` and ``.md`` (:func:`write_verdicts`).
+    ``verdicts_<name>_<profile>.csv`` and ``.md`` (:func:`write_verdicts`).
     Returns ``{"table1": rows, "table2": rows, "verdicts": comparisons, "files": [paths]}``.
     """
     store = store or RunStore()
     paper_dataset = paper_dataset or dataset
+    name = name or dataset
+    overrides["precision"] = precision
     if num_queries == -1:  # one query set for Table I and Table II, as in the chapters
         num_queries = attacked_queries(profile, dataset, None)
     base = hashing_config(dataset, hash_method, bits[0], profile, seed, data_dir, **overrides)
@@ -183,46 +205,64 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     splits = load_data(base)
     configs = [hashing_config(dataset, hash_method, b, profile, seed, data_dir, pretrained=pretrained, **overrides)
                for b in bits]
+    the_plan = None
+    if (plan or say is not None) and distributed.is_main():
+        the_plan = plan_run(configs, [(r.name, r.attack, r.targeted) for r in PAPER_ROWS if r.attack is not None],
+                            profile, store, [canonical_defense(d) for d in defenses], TABLE2_ATTACKS, attack_steps,
+                            num_queries, topk, precision, device, calibrate_seconds=calibrate_seconds,
+                            pnet_steps=pnet_steps, defense_overrides={"epochs": defense_epochs}, splits=splits)
+        text = plan_markdown(the_plan, f"Plan: {name}, {', '.join(map(str, bits))} bits, profile '{profile}'")
+        if plan:
+            return {"plan": text, "stages": [dataclasses.asdict(st) for st in the_plan.stages],
+                    "calibration": the_plan.calibration, "table1": [], "table2": [], "files": []}
+        say(text)
+    clock = StageClock(the_plan, say) if say is not None and distributed.is_main() else None
     for config in configs:
         if recompute and distributed.is_main():
             store.delete(CODES_KIND, {"model": config})
+        if clock is not None:
+            clock.start(f"train {config['method']} victim, {config['bits']} bits")
         get_hash_model(config, splits, store, device, progress, recompute)
-    if not distributed.is_main():
-        return {"table1": [], "table2": [], "files": []}
     t1, t2 = [], []
-    with distributed.solo():
-        for config in configs:
-            t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
-                              topk, recompute)
-            if defenses:
-                t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
-                                  topk, recompute, steps=attack_steps)
+    for config in configs:  # every rank: the attacks split their query batches over the ranks
+        t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
+                          topk, recompute, precision=precision, clock=clock, pnet_steps=pnet_steps)
+    for config in configs if defenses else ():  # every rank: defenses trained data-parallel, attacks split
+        t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
+                          topk, recompute, steps=attack_steps, precision=precision, clock=clock,
+                          epochs=defense_epochs)
+    if not distributed.is_main():
+        return {"table1": [], "table2": [], "verdicts": [], "files": []}
     backbone = base["train"]["backbone"]
     random_weights = backbone in IMAGENET_BACKBONES and not pretrained
     victim = f"{base['method']} + {backbone}{' (random init)' if random_weights else ''}"
-    notes = [f"Ours: {dataset}, victim {victim}, profile '{profile}', seed {seed}. Cells: ours / paper "
+    notes = [f"Ours: {name}, victim {victim}, profile '{profile}', seed {seed}. Cells: ours / paper "
              f"({paper_dataset}), in %; – = not available.", *paper.citation("attacks")]
-    files = list(write_table(t1, out_dir, f"table1_{dataset}_{profile}", f"Table I: attacks on {dataset}", notes))
+    files = list(write_table(t1, out_dir, f"table1_{name}_{profile}", f"Table I: attacks on {name}", notes))
     if t2:
         notes2 = [notes[0].replace("Cells", "Rows: defense x attack. Cells"), *paper.citation("defenses")]
-        files += write_table(t2, out_dir, f"table2_{dataset}_{profile}", f"Table II: defenses on {dataset}", notes2,
+        files += write_table(t2, out_dir, f"table2_{name}_{profile}", f"Table II: defenses on {name}", notes2,
                              ("defense", "attack"))
     judged = []
     with distributed.solo():
         for config in configs:
-            judged += judge_config(config, defenses, profile, store, device, attack_steps, num_queries, topk)
-    files += write_verdicts(judged, out_dir, f"verdicts_{dataset}_{profile}", notes[0])
+            judged += judge_config(config, defenses, profile, store, device, attack_steps, num_queries, topk,
+                                   precision=precision, pnet_steps=pnet_steps, defense_epochs=defense_epochs)
+    files += write_verdicts(judged, out_dir, f"verdicts_{name}_{profile}", notes[0])
     return {"table1": t1, "table2": t2, "verdicts": judged, "files": [str(p) for p in files]}
 
 
 def judge_config(config: dict, defenses, profile: str, store: RunStore, device="cpu", steps: int | None = None,
-                 num_queries: int | None = -1, topk: int | None = -1) -> list[Comparison]:
+                 num_queries: int | None = -1, topk: int | None = -1, precision=None, pnet_steps: int | None = None,
+                 defense_epochs: int | None = None) -> list[Comparison]:
     """The comparisons of Table I (and of Table II with ``defenses``) for one victim, judged as in the
     chapters (:mod:`saatlib.report.comparisons`) from the run store's results (nothing is recomputed
-    after :func:`table1_rows` and :func:`table2_rows`)."""
+    after :func:`table1_rows` and :func:`table2_rows`, given the same ``precision``, ``pnet_steps``
+    and ``defense_epochs``)."""
     results = {(r.attack, r.targeted): run_attack(config, r.attack, r.targeted, profile, steps=steps,
                                                   num_queries=num_queries, topk=topk, store=store, device=device,
-                                                  progress=False)
+                                                  progress=False, precision=precision,
+                                                  **_for_attack(r.attack, {"pnet_steps": pnet_steps}))
                for r in PAPER_ROWS if r.attack is not None}
     name = f"{config['dataset']} {config['bits']} bits"
     out = table1_comparisons(name, results, config["bits"])
@@ -230,7 +270,8 @@ def judge_config(config: dict, defenses, profile: str, store: RunStore, device="
         defended = {}
         for d in ("none", *defenses):
             r = evaluate_defense(config, d, profile, store=store, device=device, progress=False,
-                                 num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS, check=False, steps=steps)
+                                 num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS, check=False, steps=steps,
+                                 precision=precision, epochs=None if d == "none" else defense_epochs)
             defended[r["defense"]] = r
         out += table2_comparisons(name, defended, config["bits"], check=None)
     return out
