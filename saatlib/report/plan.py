@@ -44,8 +44,9 @@ def calibration_line(calibration: dict) -> str:
             f"PrototypeNet step {1000 * c['pnet']:.2f} ms.")
 
 
-def plan_markdown(plan: Plan, title: str = "Plan") -> str:
-    """The plan as Markdown: title, sizes, the stage table, the total and the calibration sentence."""
+def plan_markdown(plan: Plan, title: str | None = "Plan") -> str:
+    """The plan as Markdown: title (a level-1 heading; None: none, for a page that has its own),
+    sizes, the stage table, the total and the calibration sentence."""
     s = plan.sizes
     sizes = (f"{_count(s['num_train'])} training, {_count(s['num_database'])} database, "
              f"{_count(s['num_query'])} query images; {_count(s['attacked_queries'])} queries attacked"
@@ -57,7 +58,8 @@ def plan_markdown(plan: Plan, title: str = "Plan") -> str:
     todo = sum(1 for st in plan.stages if st.status != "done")
     total = (f"{len(plan.stages)} stages, {todo} to run; estimated time on this device: "
              f"{format_seconds(plan.total_seconds)}.")
-    return "\n".join([f"# {title}", "", sizes, "", markdown_table(header, rows), "", total, "",
+    head = [] if title is None else [f"# {title}", ""]
+    return "\n".join([*head, sizes, "", markdown_table(header, rows), "", total, "",
                       calibration_line(plan.calibration)]) + "\n"
 
 
@@ -91,14 +93,14 @@ class StageClock:
 
 def paper_plan(dataset: str = "NUS-WIDE", bits=(32,), defenses=("SAAT", "ATRDH"), device="auto",
                calibrate_seconds: float = 1.0, store: RunStore | None = None, calibration: dict | None = None,
-               calibrate_batch: int | None = None, **overrides) -> tuple[Plan, str]:
+               calibrate_batch: int | None = None, titled: bool = True, **overrides) -> tuple[Plan, str]:
     """The plan of ``reproduce --profile paper`` on one of the paper's datasets at its real size
     (:data:`PAPER_SPLITS`; the images need not be here), DPH + AlexNet at 224x224, Table I
     and Table II for ``defenses``, calibrated on ``device`` (``auto``: the GPU when there is
     one; ``calibration``: use these step costs instead; ``calibrate_batch``: a smaller batch
     makes the calibration quicker on a CPU). ``overrides`` go to :func:`saatlib.experiments.hash_models.hashing_config`.
-    Returns (plan, its Markdown from :func:`plan_markdown`), for chapter 6's "run the paper
-    profile" section."""
+    Returns (plan, its Markdown from :func:`plan_markdown`, with a title unless ``titled`` is False),
+    for chapter 6's "run the paper profile" section."""
     n_train, n_db, n_query, classes = PAPER_SPLITS[dataset]
     sizes = SplitSizes(n_train, n_db, n_query, classes, (3, REFERENCE_CROP, REFERENCE_CROP))
     configs = [hashing_config(dataset, "DPH", b, "paper", pretrained=True, **overrides) for b in bits]
@@ -107,4 +109,4 @@ def paper_plan(dataset: str = "NUS-WIDE", bits=(32,), defenses=("SAAT", "ATRDH")
                     device=resolve_device(device), calibration=calibration, calibrate_seconds=calibrate_seconds,
                     splits=sizes, calibrate_batch=calibrate_batch)
     title = f"Plan: {dataset} at its real size, {', '.join(map(str, bits))} bits, profile 'paper'"
-    return plan, plan_markdown(plan, title)
+    return plan, plan_markdown(plan, title if titled else None)
