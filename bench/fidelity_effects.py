@@ -15,7 +15,15 @@ Cells (DPH victim, 32 bits, the profile's budgets):
 - exact_ties: SAAT MAP and SAAT-targeted t-MAP, float32 noise vs exact ties (Fashion-MNIST);
 - hag_sdha_step: HAG and SDHA MAP, reference batch 128 vs 100 (Fashion-MNIST);
 - attack_mode, code_buffer: the SAAT-defended model's MAP under the SAAT attack (Fashion-MNIST);
-- loss_pairs: the victim's benign MAP and its MAP under SAAT, trained on all pairs vs seen pairs.
+- loss_pairs: the victim's benign MAP and its MAP under SAAT, trained on all pairs vs seen pairs;
+- anchor_draw: P2P and DHTA t-MAP, per-query vs shared anchors (Fashion-MNIST);
+- tha_pnet_batch: THA t-MAP, PrototypeNet batch 128 vs 32 (Fashion-MNIST);
+- prosgan_bound, prosgan_hash_scale: ProS-GAN t-MAP, unbounded vs l_inf 8/255, tanh scale 1 vs the
+  profile's, with the perturbation's mean l_inf and l_2 norms (Fashion-MNIST);
+- prosgan_scoring: ProS-GAN t-MAP, its own scoring (whole database, unrestricted targets) vs SAAT's.
+
+``--only NAME ...`` measures those rows alone and keeps the other rows' stored effects (each
+effect records the date it was measured).
 """
 from __future__ import annotations
 
@@ -40,10 +48,13 @@ FM, MOS = "fashion-mnist", "fashion-mnist-mosaics"
 SHORT = {FM: "FM", MOS: "mosaics"}
 
 
-def effect(name, dataset, cell, released_ap, other_ap) -> dict:
+def effect(name, dataset, cell, released_ap, other_ap, note: str | None = None) -> dict:
     gap, se = paired_difference(released_ap, other_ap)
     e = {"name": name, "dataset": SHORT[dataset], "cell": cell, "released": sum(released_ap) / len(released_ap),
-         "other": sum(other_ap) / len(other_ap), "gap": gap, "se": se, "num_queries": len(released_ap)}
+         "other": sum(other_ap) / len(other_ap), "gap": gap, "se": se, "num_queries": len(released_ap),
+         "date": datetime.date.today().isoformat()}
+    if note:
+        e["note"] = note
     print(f"{name:16s} {fidelity.effect_text(e)}", flush=True)
     return e
 
@@ -68,6 +79,39 @@ def attack_effects(profile: str, store: RunStore, nq: dict, progress: bool, data
     for attack in ("HAG", "SDHA"):
         out.append(effect("hag_sdha_step", FM, f"{attack} MAP", ap(FM, attack, False),
                           ap(FM, attack, False, reference_batch=nq[FM])))
+    return out
+
+
+def _size(r: dict) -> str:
+    p = r["perceptibility"]
+    return f"l_inf {p['linf']:.3f}, l_2 {p['l2']:.2f}" if "l2" in p else f"l_inf {p['linf']:.3f}"
+
+
+def issue20_effects(profile: str, store: RunStore, nq: dict, progress: bool) -> list[dict]:
+    """P2P/DHTA anchors, THA's PrototypeNet batch and ProS-GAN's switches, on Fashion-MNIST."""
+    from saatlib.attack.registry import build_attack
+    from saatlib.experiments.prosgan import prosgan_own_scoring
+
+    cfg = hashing_config(FM, "DPH", 32, profile)
+
+    def run(attack, **kw):
+        return run_attack(cfg, attack, True, profile, num_queries=nq[FM], store=store, progress=progress, **kw)
+
+    out = []
+    for attack in ("P2P", "DHTA"):
+        out.append(effect("anchor_draw", FM, f"{attack} t-MAP", run(attack, anchor_draw="per_query")["ap"]["adversarial"],
+                          run(attack, anchor_draw="shared")["ap"]["adversarial"]))
+    out.append(effect("tha_pnet_batch", FM, "THA t-MAP", run("THA", pnet_batch_size=128)["ap"]["adversarial"],
+                      run("THA", pnet_batch_size=32)["ap"]["adversarial"]))
+    bounded, free = run("ProS-GAN"), run("ProS-GAN", bound="none")
+    out.append(effect("prosgan_bound", FM, "ProS-GAN t-MAP", free["ap"]["adversarial"], bounded["ap"]["adversarial"],
+                      f"perturbation {_size(bounded)} -> {_size(free)} (means over queries)"))
+    released_scale = run("ProS-GAN", hash_scale=1.0)
+    out.append(effect("prosgan_hash_scale", FM, "ProS-GAN t-MAP", released_scale["ap"]["adversarial"],
+                      bounded["ap"]["adversarial"]))
+    own = prosgan_own_scoring(cfg, build_attack("ProS-GAN", True, profile), profile, nq[FM], store, progress=progress)
+    out.append(effect("prosgan_scoring", FM, "ProS-GAN t-MAP", own["ap"]["adversarial"], bounded["ap"]["adversarial"],
+                      f"benign t-MAP {bounded['tmap_benign']:.3f} -> {own['tmap_benign']:.3f}"))
     return out
 
 
@@ -103,30 +147,45 @@ def main() -> None:
     p.add_argument("--only-markdown", action="store_true", help="only render --markdown from --out")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--only", nargs="+", default=None, help="measure these rows only, keep the others' effects")
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     if not args.only_markdown:
         store, progress = RunStore(args.runs_dir), not args.no_progress
         nq = {FM: args.queries, MOS: args.mosaic_queries}
-        # Fashion-MNIST first, the mosaics last (their victim is the costliest to train)
-        effects = (attack_effects(args.profile, store, nq, progress, (FM,))
-                   + defense_effects(args.profile, store, progress)
-                   + loss_pairs_effects(args.profile, store, nq, progress)
-                   + attack_effects(args.profile, store, nq, progress, (MOS,)))
-        meta = {"date": datetime.date.today().isoformat(),
-                "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
-                           f"{torch.get_num_threads()} torch thread(s) (trained models depend on it: float order)",
-                "profile": args.profile, "victim": "DPH, 32 bits",
-                "num_queries": f"{args.queries} (Fashion-MNIST), {args.mosaic_queries} (mosaics)"}
-        tmp = Path(args.out).with_suffix(".tmp")
-        tmp.write_text(json.dumps({"meta": meta, "effects": effects}, indent=1) + "\n", encoding="utf-8")
-        os.replace(tmp, args.out)
-        print(f"wrote {args.out}")
+        if args.only:
+            stored = fidelity.load_effects(Path(args.out))
+            effects = [e for e in issue20_effects(args.profile, store, nq, progress) if e["name"] in args.only]
+            effects = [e for e in stored["effects"] if e["name"] not in args.only] + effects
+            write(args.out, stored["meta"], effects)
+        else:
+            # Fashion-MNIST first, the mosaics last (their victim is the costliest to train)
+            effects = (attack_effects(args.profile, store, nq, progress, (FM,))
+                       + defense_effects(args.profile, store, progress)
+                       + loss_pairs_effects(args.profile, store, nq, progress)
+                       + issue20_effects(args.profile, store, nq, progress)
+                       + attack_effects(args.profile, store, nq, progress, (MOS,)))
+            write(args.out, meta_now(args), effects)
     if args.markdown:
         text = fidelity.ledger_markdown(fidelity.load_effects(Path(args.out)))
         Path(args.markdown).write_text(text, encoding="utf-8")
         print(f"wrote {args.markdown}")
+
+
+def meta_now(args) -> dict:
+    return {"date": datetime.date.today().isoformat(),
+            "machine": f"{platform.machine()} CPU, {os.cpu_count()} cores, torch {torch.__version__}, "
+                       f"{torch.get_num_threads()} torch thread(s) (trained models depend on it: float order)",
+            "profile": args.profile, "victim": "DPH, 32 bits",
+            "num_queries": f"{args.queries} (Fashion-MNIST), {args.mosaic_queries} (mosaics)"}
+
+
+def write(path, meta: dict, effects: list[dict]) -> None:
+    tmp = Path(path).with_suffix(".tmp")
+    tmp.write_text(json.dumps({"meta": meta, "effects": effects}, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -98,3 +98,18 @@ def test_prosgan_bound_profiles():
     assert (released.gen_dim, released.res_blocks, released.label_dim, released.epochs, released.decay_epochs,
             released.batch_size, released.pnet_steps, released.pnet_batch_size, released.lr, released.rec_weight) \
         == (64, 3, 128, 50, 50, 24, 30000, 64, 1e-4, 100.0)
+
+
+def test_readme_names_every_default_that_differs_from_the_released_code():
+    """README's "follows the released code by default" lists exactly the switch rows whose library
+    default (or default-profile value) is not the released value, and the rows without a switch."""
+    from pathlib import Path
+
+    from saatlib import fidelity
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Fidelity to the released code", 1)[1].split("\n## ", 1)[0]
+    differing = {r.name for r in fidelity.LEDGER if r.switch is None or r.default_value != r.released_value
+                 or fidelity.profile_value(r, "default") not in (None, r.released_value)}
+    named = {r.name for r in fidelity.LEDGER if f"`{r.name}`" in section}
+    assert named == differing
