@@ -20,7 +20,9 @@ Cells (DPH victim, 32 bits, the profile's budgets):
 - tha_pnet_batch: THA t-MAP, PrototypeNet batch 128 vs 32 (Fashion-MNIST);
 - prosgan_bound, prosgan_hash_scale: ProS-GAN t-MAP, unbounded vs l_inf 8/255, tanh scale 1 vs the
   profile's, with the perturbation's mean l_inf and l_2 norms (Fashion-MNIST);
-- prosgan_scoring: ProS-GAN t-MAP, its own scoring (whole database, unrestricted targets) vs SAAT's.
+- prosgan_scoring: ProS-GAN t-MAP, its own scoring (whole database, unrestricted targets) vs SAAT's;
+- ranking_ties: every Table I cell of Fashion-MNIST, ties by database index vs the expectation over
+  tie orders (the codes of the cell's adversarial examples, stored beside them).
 
 ``--only NAME ...`` measures those rows alone and keeps the other rows' stored effects (each
 effect records the date it was measured).
@@ -115,6 +117,37 @@ def issue20_effects(profile: str, store: RunStore, nq: dict, progress: bool) -> 
     return out
 
 
+def ties_effects(profile: str, store: RunStore, nq: dict, progress: bool) -> list[dict]:
+    """What ties decide in the Table I cells of Fashion-MNIST: per-query AP with ties broken by database
+    index (ours) against the expectation over random tie orders (``ties="expected"``, what an unstable
+    sort such as the released np.argsort gives on average), on the same codes."""
+    from saatlib.attack.registry import NON_TARGETED, TARGETED
+    from saatlib.experiments import attack_with_examples, hash_targets, load_run
+    from saatlib.experiments.attacks import query_batch
+    from saatlib.metrics import average_precision
+    from saatlib.profiles import get_profile
+
+    run = load_run(FM, "DPH", 32, profile, store=store)
+    topk = get_profile(profile)["eval"]["topk"]
+    n = nq[FM]
+    _, y = query_batch(run.splits, n)
+    targets = hash_targets(run.config, store, run.codes)[:n]
+    db, db_y = run.codes["db_codes"], run.codes["db_labels"]
+
+    def pair(codes, labels, cell):
+        stable = average_precision(codes, db, labels, db_y, topk=topk).tolist()
+        expected = average_precision(codes, db, labels, db_y, topk=topk, ties="expected").tolist()
+        return effect("ranking_ties", FM, cell, expected, stable, "released: random tie order, its expectation")
+
+    out = [pair(run.codes["query_codes"][:n], y, "Original MAP")]
+    for targeted, names in ((False, NON_TARGETED), (True, (*TARGETED, "ProS-GAN"))):
+        for name in names:
+            r = attack_with_examples(run, name, targeted, profile, num_queries=n, store=store, progress=progress)
+            cell = f"{name}{'-targeted' if targeted and name == 'SAAT' else ''} {'t-MAP' if targeted else 'MAP'}"
+            out.append(pair(r["adv_codes"], targets if targeted else y, cell))
+    return out
+
+
 def defense_effects(profile: str, store: RunStore, progress: bool) -> list[dict]:
     cfg = hashing_config(FM, "DPH", 32, profile)
 
@@ -157,6 +190,8 @@ def main() -> None:
         if args.only:
             stored = fidelity.load_effects(Path(args.out))
             effects = [e for e in issue20_effects(args.profile, store, nq, progress) if e["name"] in args.only]
+            if "ranking_ties" in args.only:
+                effects += ties_effects(args.profile, store, nq, progress)
             effects = [e for e in stored["effects"] if e["name"] not in args.only] + effects
             write(args.out, stored["meta"], effects)
         else:
@@ -165,6 +200,7 @@ def main() -> None:
                        + defense_effects(args.profile, store, progress)
                        + loss_pairs_effects(args.profile, store, nq, progress)
                        + issue20_effects(args.profile, store, nq, progress)
+                       + ties_effects(args.profile, store, nq, progress)
                        + attack_effects(args.profile, store, nq, progress, (MOS,)))
             write(args.out, meta_now(args), effects)
     if args.markdown:

@@ -208,10 +208,12 @@ LEDGER: tuple[Difference, ...] = (
         "np.argsort of Hamming distances (quicksort: ties in an order that depends on the data layout) "
         "(utils/hamming_matching.py::cal_map)",
         "ties broken by database index (a stable sort); metrics' ties='expected' gives the mean over tie orders",
-        None, None, None, None,
-        "no switch reproduces an unstable sort's order. What ties can decide is measured for the benign MAP "
-        "(saatlib.experiments.retrieval.tie_order_maps: the spread over random tie orders, chapter 2); for the "
-        "attack cells it is not yet measured (the stored results keep per-query AP, not the codes)"),
+        "saatlib.metrics average_precision / mean_average_precision ties", "unstable (np.argsort)", "stable",
+        None,
+        "no setting reproduces an unstable sort's order, which depends on the data layout; the measured "
+        "effect compares ours with the expectation over random tie orders (ties='expected'), on the same "
+        "codes, for every Table I cell of Fashion-MNIST (the benign MAP's spread over tie orders: "
+        "saatlib.experiments.retrieval.tie_order_maps, chapter 2)"),
     Difference(
         "tha_dhta_version", "THA and DHTA",
         "SAAT's own versions (model/attack_model/tha.py, dhta.py), not the original repositories'",

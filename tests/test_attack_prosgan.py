@@ -204,3 +204,16 @@ def test_unrestricted_targets_are_uniform_over_the_unique_database_label_vectors
     assert torch.equal(t, unrestricted_targets(3000, db, seed=2))
     counts = [int((t == row).all(1).sum()) for row in torch.unique(db, dim=0)]
     assert sum(counts) == 3000 and all(900 < c < 1100 for c in counts)
+
+
+def test_perceptibility_beside_score_lists_each_targeted_row():
+    from saatlib.report.tables import perceptibility_beside_score
+
+    def result(score, linf, l2):
+        return {"map_adversarial": score, "perceptibility": {"linf": linf, "l2": l2, "mse": 0.0}}
+
+    results = {("SAAT", True): result(0.5, 0.031, 0.4), ("ProS-GAN", True): result(0.2, 0.9, 3.0),
+               ("SAAT", False): result(0.1, 0.031, 0.5)}
+    assert perceptibility_beside_score(results) == {"SAAT-targeted": {"score": 0.5, "linf": 0.031, "l2": 0.4},
+                                                    "ProS-GAN": {"score": 0.2, "linf": 0.9, "l2": 3.0}}
+    assert list(perceptibility_beside_score(results, targeted=False)) == ["SAAT"]
