@@ -177,6 +177,17 @@ def test_networks_reloaded_from_the_store_give_identical_examples(tmp_path):
     assert not (store.path("prosgan", prosgan_key(cfg, first)) / "checkpoint.pt").exists()
     ctx = AttackContext(codes["train_codes"], codes["train_labels"], codes["db_codes"], codes["db_labels"])
     assert torch.equal(first(model, x, targets, ctx), second(model, x, targets, ctx))
+    # ProS-GAN's own scoring: the same stored networks, the whole database, unrestricted targets
+    from saatlib.experiments.prosgan import prosgan_own_scoring, unrestricted_targets
+    own = prosgan_own_scoring(cfg, build_attack("ProS-GAN", True, "smoke"), "smoke", 8, store)
+    assert own["topk"] is None and own["num_queries"] == 8 and not own["cached"]
+    from saatlib.attack.evaluate import codes_of
+    from saatlib.metrics import mean_average_precision
+    t = unrestricted_targets(8, codes["db_labels"], cfg["seed"])
+    adv = codes_of(model, first(model, x, t, ctx))
+    assert own["map_adversarial"] == pytest.approx(mean_average_precision(adv, codes["db_codes"], t,
+                                                                          codes["db_labels"], topk=None))
+    assert prosgan_own_scoring(cfg, build_attack("ProS-GAN", True, "smoke"), "smoke", 8, store)["cached"]
 
 
 def test_attack_cli_runs_prosgan(tmp_path):
