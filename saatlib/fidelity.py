@@ -37,6 +37,12 @@ def _attack_setting(name: str, attr: str) -> Callable[[str], Any]:
     return read
 
 
+def _targeted_setting(name: str, attr: str) -> Callable[[str], Any]:
+    def read(profile: str):
+        return getattr(build_attack(name, True, profile), attr)
+    return read
+
+
 def _defense_setting(method: str, key: str) -> Callable[[str], Any]:
     def read(profile: str):
         return defense_params(method, profile, "fashion-mnist")[key]
@@ -148,6 +154,67 @@ LEDGER: tuple[Difference, ...] = (
         "loss for all defenses keeps Table II a comparison of defenses (identical for DPH, the Table II victim: "
         "both average over B x N)"),
     Difference(
+        "anchor_draw", "P2P's and DHTA's anchor draw",
+        "a fresh np.random.choice of n database items carrying the target label for every query, and the "
+        "theory t-MAP of those per-query anchors (model/attack_model/dhta.py::dhta)",
+        "one anchor per (seed, target label vector), shared by the queries with that target",
+        "AnchorAttack anchor_draw", "per_query", "shared", "per_query",
+        "the shared anchor makes a query's target a function of its target label alone; the released draw is "
+        "kept as the switch, seeded per query (seed and the image's bytes) so it does not depend on the batching",
+        _targeted_setting("P2P", "anchor_draw")),
+    Difference(
+        "tha_pnet_batch", "THA's PrototypeNet batch",
+        "np.random.choice of --batch_size label vectors per step, 128 in attack.py (model/attack_model/tha.py::tha)",
+        "32 label vectors per step (ATRDH's batch; the docstring called 32 the released value until this row)",
+        "THAAttack pnet_batch_size", 128, 32, 128,
+        "the default keeps the stored default-profile THA runs; the paper profile uses the released 128",
+        _targeted_setting("THA", "pnet_batch_size")),
+    Difference(
+        "prosgan_bound", "ProS-GAN's perturbation budget",
+        "no l_inf bound: the adversarial image is the generator's tanh output mapped to [0, 1], limited only by "
+        "the reconstruction loss (xunguangwang/ProS-GAN model/target_attack_gan.py::train, ::test)",
+        "x_adv = clip(x + eps tanh(.), 0, 1): inside Table I's l_inf ball (8/255) in training and at test time",
+        "ProSGANAttack bound", "none", "linf", "none",
+        "Table I compares attacks at one budget; the paper profile keeps the released unbounded generator",
+        _targeted_setting("ProS-GAN", "bound")),
+    Difference(
+        "prosgan_scoring", "ProS-GAN's t-MAP protocol",
+        "t-MAP over the whole database, every query's target drawn uniformly from the database's unique label "
+        "vectors (it may share labels with the query) (model/target_attack_gan.py::test)",
+        "SAAT's protocol: t-MAP at the profile's cut-off (5000 in the paper), targets sharing no label with the "
+        "query, the same targets for every targeted attack (saatlib.experiments.attacks.run_attack)",
+        "saatlib.experiments.prosgan.prosgan_own_scoring (instead of run_attack)", "own", "saat", None,
+        "Table I scores every targeted attack one way, SAAT's, in every profile (paper included: no profile "
+        "entry); the released scoring is a function beside it"),
+    Difference(
+        "prosgan_hash_scale", "ProS-GAN's Hamming-alignment loss on a saturated victim",
+        "1 - mean(f(x_adv) t) with the victim's tanh at scale 1 (model/target_attack_gan.py::train)",
+        "ProSGANParams.hash_scale is 1 as released; the default profile's CPU setting uses 0.1 (and lr 1e-3 "
+        "for the released 1e-4, with a quarter of the released widths: saatlib.profiles)",
+        "ProSGANAttack hash_scale (the default profile's)", 1.0, 0.1, 1.0,
+        "our CPU victims output |h| > 0.99 on most bits, so at scale 1 the loss has almost no gradient and "
+        "the reconstruction term wins (bench/prosgan_bench.py); a scale < 1 is the tanh-scale device of the "
+        "released PGD attacks (get_alpha)",
+        _targeted_setting("ProS-GAN", "hash_scale")),
+    Difference(
+        "hag_sdha_reported_code", "HAG's and SDHA's reported code",
+        "the code of h_hat = model(x_hat, alpha) computed before the last optimiser step and projection: the "
+        "iterate before the final step (model/attack_model/hag.py::adv_generator, sdha.py::adv_generator)",
+        "the code of the returned example, after the final step", None, None, None, None,
+        "no switch: the released code scores an image it does not return; one step of 300 (default profile) "
+        "or 1500-2000 (paper)"),
+    Difference(
+        "ranking_ties", "ranking ties in MAP and t-MAP",
+        "np.argsort of Hamming distances (quicksort: ties in an order that depends on the data layout) "
+        "(utils/hamming_matching.py::cal_map)",
+        "ties broken by database index (a stable sort); metrics' ties='expected' gives the mean over tie orders",
+        "saatlib.metrics average_precision / mean_average_precision ties", "unstable (np.argsort)", "stable",
+        None,
+        "no setting reproduces an unstable sort's order, which depends on the data layout; the measured "
+        "effect compares ours with the expectation over random tie orders (ties='expected'), on the same "
+        "codes, for every Table I cell of Fashion-MNIST (the benign MAP's spread over tie orders: "
+        "saatlib.experiments.retrieval.tie_order_maps, chapter 2)"),
+    Difference(
         "tha_dhta_version", "THA and DHTA",
         "SAAT's own versions (model/attack_model/tha.py, dhta.py), not the original repositories'",
         "SAAT's versions", None, None, None, None,
@@ -182,9 +249,14 @@ def _pct(x: float, sign: bool = False) -> str:
 
 def effect_text(effect: dict) -> str:
     """'FM (200 queries), SAAT MAP: 18.3 → 18.0 (-0.3 ± 0.2)': the cell (in %) with the other setting, then with
-    the released one, and the paired difference (released - other, points) with its standard error."""
-    return (f"{effect['dataset']} ({effect['num_queries']} queries), {effect['cell']}: {_pct(effect['other'])} → "
+    the released one, and the paired difference (released - other, points) with its standard error; an
+    effect measured apart from the others adds, in brackets, its note and date."""
+    text = (f"{effect['dataset']} ({effect['num_queries']} queries), {effect['cell']}: {_pct(effect['other'])} → "
             f"{_pct(effect['released'])} ({_pct(effect['gap'], True)} ± {_pct(effect['se'])})")
+    extra = [effect["note"]] if effect.get("note") else []
+    if effect.get("date"):
+        extra.append(f"measured {effect['date']}")
+    return text + (f" [{'; '.join(extra)}]" if extra else "")
 
 
 def measured_on(meta: dict) -> str:
@@ -194,7 +266,7 @@ def measured_on(meta: dict) -> str:
     build = f" by build {meta['build']}" if meta.get("build") else ""
     return (f"Measured {meta.get('date', '?')}{build} on {meta.get('machine', '?')}, "
             f"profile '{meta.get('profile', '?')}', victim {meta.get('victim', '?')}, "
-            f"{meta.get('num_queries', '?')} queries.")
+            f"{meta.get('num_queries', '?')} queries (rows with a date in brackets: measured apart).")
 
 
 def ledger_rows(effects: dict | None = None) -> list[dict]:

@@ -68,6 +68,7 @@ ALTERNATIVES = {
     "pnet_steps": lambda v: v + 2,
     "pnet_batch_size": lambda v: v + 3,
     "pnet_lr": lambda v: v * 10,
+    "anchor_draw": lambda v: "per_query" if v == "shared" else "shared",
 }
 
 CASES = [(name, f.name) for name, make in ATTACKS.items() for f in dataclasses.fields(make().params)]
@@ -248,7 +249,10 @@ PINNED_KEYS = {
     ("SAAT", True, "default", None): "7b42a15ff94a498e",
     ("P2P", True, "default", None): "4f4a52dd6e310891",
     ("DHTA", True, "default", None): "2c3fdb215bf2b611",
-    ("THA", True, "paper", None): "6d277576db05f577",
+    # the paper profile's THA changed on purpose (issue 20): PrototypeNet batch 128 as released, not 32
+    ("THA", True, "paper", None): "2cf4ea76aae810a4",
+    ("THA", True, "default", None): "c2999a9a05db5716",
+    ("P2P", True, "paper", None): "f625301df51ad2d5",  # per-query anchors as released (issue 20)
     ("SAAT", False, "paper", "VMI-FGSM"): "cc411692c3c22477",
     ("SAAT", False, "smoke", "DI-FGSM"): "d29bf0a759ed8e61",
 }

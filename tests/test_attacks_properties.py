@@ -1,7 +1,8 @@
 """Properties every attack must have (tiny model, batch 4, a few steps).
 
 For SAAT (non-targeted, targeted, each update-rule variant), HAG, SDHA, P2P,
-DHTA, THA and the check attack (PGD with restarts):
+DHTA, THA, ProS-GAN (through the registry, tiny networks trained on the context's
+training images) and the check attack (PGD with restarts):
 - ||x_adv - x||_inf <= eps and x_adv in [0, 1];
 - the model's parameter ``.grad`` are left as they were (tensors and None);
 - the model's train/eval mode is restored, from either starting mode, per submodule;
@@ -18,6 +19,7 @@ from saatlib.attack import restart_pgd
 from saatlib.attack.anchor import DHTAAttack, P2PAttack, target_code_loss
 from saatlib.attack.base import AttackContext
 from saatlib.attack.hag import HAGAttack, hag_loss
+from saatlib.attack.registry import build_attack
 from saatlib.attack.restart_pgd import RestartPGDAttack
 from saatlib.attack.saat import SAATAttack, mainstay_loss
 from saatlib.attack.sdha import SDHAAttack, sdha_loss
@@ -49,7 +51,8 @@ def setup():
     x[0, 0, :4] = 0.0  # pixels on the box boundary
     x[1, 0, :4] = 1.0
     signs = lambda n: torch.randint(0, 2, (n, BITS), generator=g).float() * 2 - 1  # noqa: E731
-    context = AttackContext(signs(60), _onehot(60, g), signs(80), _onehot(80, g), seed=7)
+    context = AttackContext(signs(60), _onehot(60, g), signs(80), _onehot(80, g), seed=7,
+                            train_images=torch.rand(60, 1, 28, 28, generator=torch.Generator().manual_seed(1)))
     own = _onehot(4, g)
     target = torch.roll(own, 1, dims=1)  # shares no label with the query
     return model, x, own, target, context
@@ -66,6 +69,9 @@ FACTORIES = {
     "DHTA": lambda steps: DHTAAttack(steps=steps),
     "THA": lambda steps: THAAttack(steps=steps, pnet_steps=3, pnet_batch_size=8),
     "PGD-restarts": lambda steps: RestartPGDAttack(steps=steps, restarts=2),
+    # a generative attack: no steps; tiny networks, one epoch over the 60 training images
+    "ProS-GAN": lambda steps: build_attack("ProS-GAN", True, "smoke", gen_dim=4, label_dim=8, disc_dim=4,
+                                           pnet_steps=3, pnet_hidden=16, batch_size=16),
 }
 
 

@@ -18,16 +18,22 @@ batched and independent of the batching: an anchor is a function of the seed
 and the target label vector only, so ``reference_codes`` on the whole query
 set (the "theory" t-MAP) gives exactly the anchors the attack used batch by
 batch. One consequence, unlike the released code (a fresh draw per query):
-queries sharing a target label vector share its anchor.
+queries sharing a target label vector share its anchor (``anchor_draw="shared"``,
+the default). ``anchor_draw="per_query"`` is the released behaviour
+(``dhta.py::dhta`` calls ``np.random.choice`` for every query): each query's
+draw is seeded with ``context.seed`` and the query image's bytes, so it is
+still independent of the batching, and ``reference_codes_of`` returns those
+per-query anchors for the theory t-MAP (the released ``anchor_code_arr``).
 """
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
+from saatlib.attack.base import OMIT, Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.primitives import binarize, check_budget, check_positive
 
@@ -79,6 +85,27 @@ def anchor_codes(target_labels: torch.Tensor, db_codes: torch.Tensor, db_labels:
     return binarize(total)
 
 
+ANCHOR_DRAWS = ("shared", "per_query")
+
+
+def query_seed(seed: int, image: torch.Tensor) -> int:
+    """A 63-bit seed from ``seed`` and the bytes of one image (C, H, W): the query's own draw."""
+    data = image.detach().cpu().contiguous().numpy().tobytes()
+    digest = hashlib.sha256(int(seed).to_bytes(8, "little", signed=True) + data).digest()
+    return int.from_bytes(digest[:8], "little") & (2 ** 63 - 1)
+
+
+def per_query_anchor_codes(x: torch.Tensor, target_labels: torch.Tensor, db_codes: torch.Tensor,
+                           db_labels: torch.Tensor, n: int, seed: int = 0) -> torch.Tensor:
+    """Anchor codes (B, K) drawn afresh for every query: row i is :func:`anchor_codes` of row i's target
+    with the seed :func:`query_seed` (seed, x[i]) (x: (B, C, H, W), the query images)."""
+    if x.shape[0] != target_labels.shape[0]:
+        raise ValueError(f"{x.shape[0]} images for {target_labels.shape[0]} target label rows")
+    rows = [anchor_codes(target_labels[i:i + 1], db_codes, db_labels, n, query_seed(seed, x[i]))
+            for i in range(x.shape[0])]
+    return torch.cat(rows) if rows else torch.zeros(0, db_codes.shape[1], device=target_labels.device)
+
+
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class AnchorParams:
     """Hyper-parameters of :class:`AnchorAttack` (P2P: n = 1, DHTA: n = 9).
@@ -89,6 +116,8 @@ class AnchorParams:
         random_start: start at a random point of the ball (released: no).
         rule: engine update rule (default: the signed gradient; None is the same).
         schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
+        anchor_draw: ``"shared"`` (one anchor per seed and target label vector) or
+            ``"per_query"`` (released: a fresh draw for every query).
     """
 
     n: int = 9
@@ -98,8 +127,11 @@ class AnchorParams:
     random_start: bool = False
     rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
     schedule: Sequence[float] | None = SAAT_SCHEDULE
+    anchor_draw: str = "shared"
 
     def __post_init__(self) -> None:
+        if self.anchor_draw not in ANCHOR_DRAWS:
+            raise ValueError(f"anchor_draw must be one of {ANCHOR_DRAWS}, got {self.anchor_draw!r}")
         if isinstance(self.n, bool) or int(self.n) != self.n or self.n < 1:
             raise ValueError(f"n (database codes per anchor) must be a positive integer, got {self.n!r}")
         eps, steps = check_budget(self.eps, self.steps)
@@ -129,10 +161,13 @@ class AnchorAttack(Attack):
         return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
 
     def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters: the attack's name, "rule": null for PGD, no schedule
-        return dict(legacy_pgd_key(self.params), name=self.name)
+        # keys before explicit parameters: the attack's name, "rule": null for PGD, no schedule;
+        # anchor_draw left out at "shared", the draw every stored run used
+        return dict(legacy_pgd_key(self.params), name=self.name,
+                    anchor_draw=OMIT if self.anchor_draw == "shared" else self.anchor_draw)
 
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
+        """The shared anchors of ``labels`` (with ``anchor_draw="per_query"`` see :meth:`reference_codes_of`)."""
         return anchor_codes(labels, context.db_codes, context.db_labels, self.n, context.seed)
 
     def replay_draws(self, x, labels, context, generator) -> None:
@@ -140,8 +175,14 @@ class AnchorAttack(Attack):
         if generator is None or not self.engine().replay_draws(x, generator):
             super().replay_draws(x, labels, context, generator)
 
+    def reference_codes_of(self, x: torch.Tensor, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
+        """The anchors the attack uses for the queries x (B, C, H, W) with target ``labels`` (B, L)."""
+        if self.anchor_draw == "per_query":
+            return per_query_anchor_codes(x, labels, context.db_codes, context.db_labels, self.n, context.seed)
+        return self.reference_codes(labels, context)
+
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
-        target = self.reference_codes(labels.to(x.device), context).to(x.device)
+        target = self.reference_codes_of(x, labels.to(x.device), context).to(x.device)
         return self.engine().perturb(model, x, lambda h: target_code_loss(h, target), generator, record)
 
 

@@ -22,6 +22,8 @@ class AttackContext:
         db_labels: (N_db, C) in {0, 1}.
         seed: seeds any randomness an attack needs besides the engine's generator
             (e.g. THA's PrototypeNet training, anchor sampling).
+        train_images: (N_train, C, H, W) in [0, 1], the training images in the order of
+            ``train_codes`` (None: not given; ProS-GAN trains its generator on them).
     All tensors live on one device, the attack's.
     """
 
@@ -30,6 +32,7 @@ class AttackContext:
     db_codes: torch.Tensor
     db_labels: torch.Tensor
     seed: int = 0
+    train_images: torch.Tensor | None = None
 
     @property
     def bits(self) -> int:
@@ -37,7 +40,8 @@ class AttackContext:
 
     def to(self, device) -> "AttackContext":
         return AttackContext(self.train_codes.to(device), self.train_labels.to(device),
-                             self.db_codes.to(device), self.db_labels.to(device), self.seed)
+                             self.db_codes.to(device), self.db_labels.to(device), self.seed,
+                             None if self.train_images is None else self.train_images.to(device))
 
 
 class DrawStub(nn.Module):
@@ -193,6 +197,13 @@ class Attack:
 
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor | None:
         return None
+
+    def reference_codes_of(self, x: torch.Tensor, labels: torch.Tensor,
+                           context: AttackContext) -> torch.Tensor | None:
+        """The reference codes of the queries x (B, C, H, W) with ``labels``: those of
+        :meth:`reference_codes` unless the attack's targets depend on the query itself
+        (P2P and DHTA with per-query anchors)."""
+        return self.reference_codes(labels, context)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None) -> torch.Tensor:
         raise NotImplementedError

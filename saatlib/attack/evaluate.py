@@ -106,7 +106,8 @@ def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.
         return float(ap_of(codes, labels).mean())
 
     ap_benign, ap_adv = ap_of(benign, query_labels.cpu()), ap_of(adv, score_labels)
-    ref = attack.reference_codes(attack_labels.to(context.train_codes.device), context)
+    ref = attack.reference_codes_of(x.to(context.train_codes.device), attack_labels.to(context.train_codes.device),
+                                    context)
     theory = None
     if ref is not None:
         ref = ref.cpu()

@@ -19,6 +19,11 @@ query's own benign code. As in the released SAAT code (``hag.py``):
   B / 128, and a query's adversarial example does not depend on which other
   queries share its batch (the released script's last, smaller batch steps
   further; we do not reproduce that).
+- the released script scores the code of h_hat, the model's output computed
+  before the last optimiser step (``hag.py::adv_generator`` returns it), that
+  is the iterate before the final step; we score the code of the returned
+  example, after the final step (the same for SDHA; no switch, saatlib.fidelity
+  row ``hag_sdha_reported_code``).
 
 :func:`optimise_in_ball` is the loop shared with SDHA: an optimiser over a
 leaf copy of x, gradients from ``torch.autograd.grad`` (assigned to the leaf

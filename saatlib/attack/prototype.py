@@ -18,7 +18,8 @@ Training, as in the released SAAT code (``tha.py``):
   B x N pair matrix; ``drop_lower_triangle=False`` keeps them);
 - plus the quantisation term sum((sign(h) - h)^2) * 1e-4 / batch size;
 - Adam lr 1e-4, betas (0.5, 0.999), lr x0.1 at 1/2 and 3/4 of the steps;
-  released: 100 epochs x 300 steps = 30000 steps of batch 32 (the default).
+  released: 100 epochs x 300 steps = 30000 steps of ``--batch_size`` labels, 128 in the released
+  ``attack.py`` (THA; the default here, 32, is ATRDH's batch).
 
 Missing pairs are masked inside the log-sum-exp (no boolean indexing), so the
 loop never synchronises with the device. Weight init and the label draws are
@@ -91,7 +92,7 @@ def train_prototype_net(codes: torch.Tensor, code_labels: torch.Tensor, db_label
         codes: (N, K) training codes in {-1, 1}; code_labels: (N, C) their labels.
         db_labels: (N_db, C) database labels (their unique rows are the inputs).
         steps: optimiser steps (released 100 epochs x 300 = 30000).
-        batch_size: label vectors per step (released 32).
+        batch_size: label vectors per step (THA released 128, ATRDH 32).
         lr, betas: Adam (1e-4, (0.5, 0.999)); lr x0.1 at 1/2 and 3/4 of the steps.
         gamma: circle-loss scale (1). quant_weight: quantisation weight (1e-4).
         seed: seeds the weights and the label draws (the caller's RNG is untouched).

@@ -2,6 +2,8 @@
 
 Non-targeted (Table I, MAP): ``HAG``, ``SDHA``, ``SAAT``.
 Targeted (Table I, t-MAP): ``P2P``, ``DHTA``, ``THA``, ``SAAT`` (with ``targeted=True``).
+``ProS-GAN`` (targeted, generative) is registered but not yet in :data:`TARGETED`: its profile
+settings are the ``prosgan`` entry of a profile's ``attack`` section.
 Update-rule variants of the mainstay attack: ``SAAT`` with ``rule`` one of
 ``BIM``, ``DI-FGSM``, ``NI-FGSM``, ``SINI-FGSM``, ``VMI-FGSM`` (:data:`RULE_NAMES`).
 :func:`register_attack` adds an attack of one's own under a name.
@@ -13,6 +15,7 @@ import dataclasses
 from saatlib.attack.anchor import DHTAAttack, P2PAttack
 from saatlib.attack.base import Attack
 from saatlib.attack.hag import HAGAttack
+from saatlib.attack.prosgan import ProSGANAttack
 from saatlib.attack.restart_pgd import RestartPGDAttack
 from saatlib.attack.saat import SAATAttack
 from saatlib.attack.sdha import SDHAAttack
@@ -27,7 +30,7 @@ NON_TARGETED = ("HAG", "SDHA", "SAAT")
 TARGETED = ("P2P", "DHTA", "THA", "SAAT")
 
 _CLASSES: dict[str, type[Attack]] = {"HAG": HAGAttack, "SDHA": SDHAAttack, "SAAT": SAATAttack, "P2P": P2PAttack,
-                                     "DHTA": DHTAAttack, "THA": THAAttack}
+                                     "DHTA": DHTAAttack, "THA": THAAttack, "ProS-GAN": ProSGANAttack}
 
 
 def attack_names(targeted: bool) -> tuple[str, ...]:
@@ -83,6 +86,12 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
         params["steps"] = budget["steps"][budget_key]
     if key == "THA":
         params["pnet_steps"] = budget["pnet_steps"]
+        if "tha_pnet_batch_size" in budget:
+            params["pnet_batch_size"] = budget["tha_pnet_batch_size"]
+    if key in ("P2P", "DHTA") and "anchor_draw" in budget:
+        params["anchor_draw"] = budget["anchor_draw"]
+    if key == "ProS-GAN":
+        params.update(budget.get("prosgan", {}))
     if eps is not None:
         params["eps"] = eps
     if steps is not None:

@@ -1,7 +1,9 @@
 """SDHA (Lu et al., "A Smart Adversarial Attack on Deep Hashing Based Image Retrieval", ICMR 2021).
 
 Non-targeted, called with the query's own labels. As in the released SAAT code
-(``sdha.py``), for a query with relaxed adversarial code q (B, K) and the
+(``sdha.py``; but its reported code is that of the iterate before the final step,
+ours that of the returned example: saatlib.fidelity row ``hag_sdha_reported_code``),
+for a query with relaxed adversarial code q (B, K) and the
 signed codes r_j of its relevant training items (sharing a label with the
 query; when there is none, the query's own benign code sign(model(x))):
 

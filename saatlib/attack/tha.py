@@ -36,7 +36,8 @@ class THAParams:
         random_start: (released: no). rule: engine update rule (default: the signed gradient).
         schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
         pnet_steps: PrototypeNet training steps (released 100 x 300 = 30000).
-        pnet_batch_size: label vectors per PrototypeNet step (32).
+        pnet_batch_size: label vectors per PrototypeNet step (32; released 128: the released ``tha.py``
+            draws ``--batch_size`` labels, 128 in ``attack.py``; 32 is ATRDH's. The ``paper`` profile uses 128).
         pnet_lr: Adam learning rate of the PrototypeNet (1e-4; betas (0.5, 0.999)).
     """
 

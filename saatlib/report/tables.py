@@ -287,6 +287,23 @@ def benign_cost(ours: Mapping[str, Mapping[str, Mapping[str, float | None]]],
 
 # --- per-query retrievals -----------------------------------------------------------------------
 
+def perceptibility_beside_score(results: Mapping[tuple[str, bool], Mapping], targeted: bool = True) -> dict[str, dict]:
+    """The score of each attack of Table I beside its perturbation's size (issue 20: a generative
+    attack such as ProS-GAN released without an l_inf bound must show what its t-MAP cost).
+
+    Args:
+        results: ``{(attack, targeted): result}`` (:func:`saatlib.experiments.attacks.run_attack` dicts,
+            with ``map_adversarial`` and ``perceptibility``).
+        targeted: the targeted rows (t-MAP) or the non-targeted ones (MAP).
+    Returns:
+        ``{row name: {"score", "linf", "l2"}}`` in the order of ``results``: the MAP or t-MAP, and the
+        mean l_inf and l_2 norms of x_adv - x over the attacked queries (pixels in [0, 1]).
+    """
+    return {row_name(a, t): {"score": r["map_adversarial"], "linf": r["perceptibility"]["linf"],
+                             "l2": r["perceptibility"]["l2"]}
+            for (a, t), r in results.items() if t == targeted}
+
+
 def relevant_in_top_k(query_codes, db_codes, query_labels, db_labels, k: int) -> torch.Tensor:
     """(Q,) number of items relevant to each query (sharing a label) among its top ``k`` of the Hamming
     ranking (ties in database order, :func:`saatlib.metrics.top_retrievals`)."""
