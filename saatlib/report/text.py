@@ -1,12 +1,14 @@
-"""The book's computed sentences: the verdicts of :mod:`saatlib.report.verdicts` and measured curves as Markdown.
+"""The book's computed sentences, chapter by chapter: findings, judged comparisons and measured curves as Markdown.
 
-Chapters 4, 5 and 6 state, from the numbers of the run, which of the paper's
-claims hold, whether a defense shows gradient masking, and how MAP moves with
-the budget, the iterations or SAAT's lambda. The numbers come from the run
-store and :mod:`saatlib.report.tables`, the verdicts from
-:mod:`saatlib.report.verdicts`; this module only writes them out, so the
-chapters hold no sentence of their own and the wording is tested once, here.
-Our values are fractions in [0, 1] (MAP), the paper's are in %.
+Chapters 2, 4, 5 and 6 state, from the numbers of the run, how the paper's
+claims fare on our data, whether a defense shows symptoms of gradient masking,
+and how MAP moves with the budget, the iterations or SAAT's lambda. The numbers
+come from the run store and :mod:`saatlib.report.tables`; every comparison is
+judged by :mod:`saatlib.report.rule` through :mod:`saatlib.report.comparisons`
+and phrased by :mod:`saatlib.report.verdict_text`; the paper's own tables are
+read by :mod:`saatlib.report.verdicts`. This module only writes them out, so
+the chapters hold no sentence of their own and the wording is tested once,
+here. Our values are fractions in [0, 1] (MAP), shown in %; the paper's are in %.
 """
 from __future__ import annotations
 
