@@ -149,3 +149,11 @@ def test_sweep_comparisons_pick_their_sides():
     lam = C.lambda_comparison("fm", grid)
     assert lam.claim == "lambda 3 keeps more MAP under SAAT than lambda 0 (mu 0.0001)"
     assert lam.verdict.diff == pytest.approx(0.2)
+
+
+def test_rule_text_states_the_rule_without_tex():
+    """Generated Markdown is rendered as plain CommonMark (no math): the rule must read without TeX."""
+    md = verdict_text.rule_markdown(7)
+    assert "$" not in md and "\\" not in md
+    assert "*d* > 2 SE" in md and "*d* < −2 SE" in md and "makes 7 comparisons" in md
+    assert f"about {7 * rule.FALSE_ALARM:.1f} of them" in md

@@ -58,14 +58,15 @@ def count_markdown(num_comparisons: int, where: str = "this chapter") -> str:
 
 
 def rule_markdown(num_comparisons: int | None = None, where: str = "this chapter") -> str:
-    """The rule stated for the reader; with ``num_comparisons``, also :func:`count_markdown`."""
+    """The rule stated for the reader (no TeX: generated Markdown is rendered as plain CommonMark); with
+    ``num_comparisons``, also :func:`count_markdown`."""
     return (
         f"Every comparison is judged by one rule (`saatlib.report.rule`). For each query we take the "
-        f"difference between the two sides (positive: the claim's way), their mean $d$ and its standard "
-        f"error SE. The claim is **supported** when $d > {rule.Z:g}\\,$SE, **contradicted** when "
-        f"$d < -{rule.Z:g}\\,$SE; otherwise it is a **tie** when the queries could have detected a "
+        f"difference between the two sides (positive: the claim's way), their mean *d* and its standard "
+        f"error SE. The claim is **supported** when *d* > {rule.Z:g} SE, **contradicted** when "
+        f"*d* < −{rule.Z:g} SE; otherwise it is a **tie** when the queries could have detected a "
         f"difference of the size that matters (the smallest detectable difference, "
-        f"$({rule.Z:g} + {rule.Z_POWER:.2f})\\,$SE at 80 % power, is at most the median gap the paper "
+        f"({rule.Z:g} + {rule.Z_POWER:.2f}) × SE at 80 % power, is at most the median gap the paper "
         f"reports for the same claim, at least {points(rule.MIN_TARGET, sign=False)} point, or "
         f"{points(rule.DEFAULT_TARGET, sign=False)} points where the paper makes no such claim), and "
         f"**underpowered** when they could not."
