@@ -247,14 +247,15 @@ def _pct(x: float, sign: bool = False) -> str:
     return f"{value:+.1f}" if sign else f"{value:.1f}"
 
 
-def effect_text(effect: dict) -> str:
+def effect_text(effect: dict, run_date: str | None = None) -> str:
     """'FM (200 queries), SAAT MAP: 18.3 → 18.0 (-0.3 ± 0.2)': the cell (in %) with the other setting, then with
     the released one, and the paired difference (released - other, points) with its standard error; an
-    effect measured apart from the others adds, in brackets, its note and date."""
+    effect measured apart from the others (its date is not ``run_date``, the date of the ledger's
+    measurement) adds, in brackets, its note and date."""
     text = (f"{effect['dataset']} ({effect['num_queries']} queries), {effect['cell']}: {_pct(effect['other'])} → "
             f"{_pct(effect['released'])} ({_pct(effect['gap'], True)} ± {_pct(effect['se'])})")
     extra = [effect["note"]] if effect.get("note") else []
-    if effect.get("date"):
+    if effect.get("date") and effect["date"] != run_date:
         extra.append(f"measured {effect['date']}")
     return text + (f" [{'; '.join(extra)}]" if extra else "")
 
@@ -278,7 +279,8 @@ def ledger_rows(effects: dict | None = None) -> list[dict]:
         switch = "–" if row.switch is None else (f"{row.switch}: released {row.released_value!r}, "
                                                  f"default {row.default_value!r}, paper {row.paper_value!r}")
         out.append({"difference": row.topic, "released code": row.released, "saatlib default": row.library,
-                    "switch": switch, "measured effect": "; ".join(effect_text(e) for e in measured) or "–",
+                    "switch": switch, "measured effect": "; ".join(effect_text(e, effects.get("meta", {}).get("date"))
+                                                 for e in measured) or "–",
                     "why": row.why})
     return out
 

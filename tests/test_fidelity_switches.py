@@ -205,5 +205,6 @@ def test_ledger_list_has_every_row_and_its_effects():
     text = fidelity.ledger_list_markdown()
     for row in fidelity.LEDGER:
         assert f"**{row.topic}**" in text
-    for e in fidelity.load_effects()["effects"]:
-        assert fidelity.effect_text(e) in text
+    effects = fidelity.load_effects()
+    for e in effects["effects"]:
+        assert fidelity.effect_text(e, effects["meta"].get("date")) in text
