@@ -18,8 +18,8 @@ from saatlib.report import rule
 from saatlib.report.comparisons import Comparison
 from saatlib.report.paper import PAPER_DATASETS, paper_value
 from saatlib.report.tables import NON_TARGETED_ROWS, TARGETED_ROWS, benign_cost, retained
-from saatlib.report.verdict_text import (by_dataset, comparison_bullets, family_bullets, label_counts, overall_phrase,
-                                        points, verdict_phrase)
+from saatlib.report.verdict_text import (by_dataset, comparison_bullets, estimate, family_bullets, label_counts,
+                                        overall_phrase, points, verdict_phrase)
 from saatlib.report.verdicts import paper_claims, paper_exceptions, ranking
 
 
@@ -209,13 +209,9 @@ def attack_summary_markdown(table1: Sequence[Comparison], ablation: Sequence[Com
     """
     lines = family_bullets([*table1, *ablation])
     lines.append(f"* Budget: {budget_255:g}/255 does {budget_share:.0%} of the MAP drop of {top_255:g}/255. "
-                 f"Iterations: {steps.claim}: **{steps.label}** ({_estimate(steps)}).")
+                 f"Iterations: {steps.claim}: **{steps.label}** ({estimate(steps.verdict)}).")
     return ("Found on this run (differences in points of MAP, ± standard error; per claim, the label of the "
             "claim as a whole, then of each comparison):\n\n" + "\n".join(lines))
-
-
-def _estimate(c: Comparison) -> str:
-    return f"{points(c.verdict.diff)} ± {points(c.verdict.se, sign=False)}"
 
 
 # --- chapter 5: adversarial training -----------------------------------------------------------
@@ -366,10 +362,10 @@ def defense_summary_markdown(table2: Sequence[Comparison], masking: Sequence[Com
     lines.append(f"* Gradient masking: {len(symptoms)} symptoms in "
                  f"{sum(not c.key.startswith('masking.stronger.') for c in defended)} transfer and large-budget "
                  "checks of the defended models"
-                 + (": " + ", ".join(f"{c.claim} ({c.dataset}, {_estimate(c)})" for c in symptoms) if symptoms else "")
+                 + (": " + ", ".join(f"{c.claim} ({c.dataset}, {estimate(c.verdict)})" for c in symptoms) if symptoms else "")
                  + f"; labels of all {len(masking)} checks: {label_counts(masking)}.")
-    lines.append(f"* {eps.claim}: **{eps.label}** ({_estimate(eps)}). {lam.claim}: **{lam.label}** "
-                 f"({_estimate(lam)}).")
+    lines.append(f"* {eps.claim}: **{eps.label}** ({estimate(eps.verdict)}). {lam.claim}: **{lam.label}** "
+                 f"({estimate(lam.verdict)}).")
     return ("Found on this run (differences in points of MAP, ± standard error; per claim, the label of the "
             "claim as a whole, then of each comparison):\n\n" + "\n".join(lines))
 
