@@ -1,9 +1,10 @@
 """Attacks by name, with budgets from a profile.
 
 Non-targeted (Table I, MAP): ``HAG``, ``SDHA``, ``SAAT``.
-Targeted (Table I, t-MAP): ``P2P``, ``DHTA``, ``THA``, ``SAAT`` (with ``targeted=True``).
-``ProS-GAN`` (targeted, generative) is registered but not yet in :data:`TARGETED`: its profile
-settings are the ``prosgan`` entry of a profile's ``attack`` section.
+Targeted (Table I, t-MAP): ``P2P``, ``DHTA``, ``ProS-GAN``, ``THA``, ``SAAT`` (with
+``targeted=True``), in the paper's order. ``ProS-GAN`` is generative: it has no iterations
+(:func:`iterative` is False) and its profile settings are the ``prosgan`` entry of a profile's
+``attack`` section.
 Update-rule variants of the mainstay attack: ``SAAT`` with ``rule`` one of
 ``BIM``, ``DI-FGSM``, ``NI-FGSM``, ``SINI-FGSM``, ``VMI-FGSM`` (:data:`RULE_NAMES`).
 :func:`register_attack` adds an attack of one's own under a name.
@@ -24,10 +25,10 @@ from saatlib.attack.variants import RULE_NAMES, make_rule, rule_random_start
 from saatlib.profiles import defense_eval_settings, get_profile
 
 __all__ = ["NON_TARGETED", "RULE_NAMES", "TARGETED", "attack_names", "build_attack", "build_check_attack",
-           "register_attack"]
+           "attack_fields", "for_attack", "iterative", "register_attack"]
 
 NON_TARGETED = ("HAG", "SDHA", "SAAT")
-TARGETED = ("P2P", "DHTA", "THA", "SAAT")
+TARGETED = ("P2P", "DHTA", "ProS-GAN", "THA", "SAAT")
 
 _CLASSES: dict[str, type[Attack]] = {"HAG": HAGAttack, "SDHA": SDHAAttack, "SAAT": SAATAttack, "P2P": P2PAttack,
                                      "DHTA": DHTAAttack, "THA": THAAttack, "ProS-GAN": ProSGANAttack}
@@ -36,6 +37,31 @@ _CLASSES: dict[str, type[Attack]] = {"HAG": HAGAttack, "SDHA": SDHAAttack, "SAAT
 def attack_names(targeted: bool) -> tuple[str, ...]:
     """Attack names of Table I, non-targeted or targeted."""
     return TARGETED if targeted else NON_TARGETED
+
+
+def _canonical(name: str) -> str:
+    key = {k.lower(): k for k in _CLASSES}.get(name.lower())
+    if key is None:
+        raise ValueError(f"unknown attack {name!r}; choose one of {sorted(_CLASSES)}")
+    return key
+
+
+def attack_fields(name: str) -> frozenset[str]:
+    """The parameter names of attack ``name`` (the fields of its ``Params``)."""
+    return frozenset(f.name for f in dataclasses.fields(_CLASSES[_canonical(name)].Params))
+
+
+def for_attack(name: str, overrides: dict) -> dict:
+    """The entries of ``overrides`` that are parameters of attack ``name`` and not None (a setting
+    given for several attacks, such as the PrototypeNet steps of THA and ProS-GAN, reaches those that have it)."""
+    fields = attack_fields(name)
+    return {k: v for k, v in overrides.items() if v is not None and k in fields}
+
+
+def iterative(name: str) -> bool:
+    """Whether attack ``name`` runs iterations (its parameters have ``steps``): False for a generative
+    attack (ProS-GAN, one generator pass), to which a number of iterations does not apply."""
+    return "steps" in attack_fields(name)
 
 
 def register_attack(name: str, cls: type[Attack], replace: bool = False) -> None:
@@ -66,10 +92,7 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
     update-rule variant; other keyword arguments are parameters of the attack
     (fields of its ``Params``).
     """
-    canon = {k.lower(): k for k in _CLASSES}
-    key = canon.get(name.lower())
-    if key is None:
-        raise ValueError(f"unknown attack {name!r}; choose one of {sorted(_CLASSES)}")
+    key = _canonical(name)
     cls = _CLASSES[key]
     fields = {f.name for f in dataclasses.fields(cls.Params)}
     if "targeted" not in fields:
@@ -95,6 +118,9 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
     if eps is not None:
         params["eps"] = eps
     if steps is not None:
+        if "steps" not in fields:
+            raise ValueError(f"{key} has no iterations (steps): it is not an iterative attack; "
+                             "leave steps unset (saatlib.attack.registry.iterative tells which attacks have them)")
         params["steps"] = steps
     if "targeted" in fields:
         params["targeted"] = targeted
