@@ -187,6 +187,8 @@ def test_attacks_chapter_records(executed):
     # ProS-GAN: the one-pass attack and the generator loss written out equal the library's; its training
     # curve ends at Table I's t-MAP (the curve scores the same queries against the same targets)
     assert 0.0 <= r["scratch_prosgan_max_diff"] <= 1e-6 and 0.0 <= r["scratch_prosgan_loss_diff"] <= 1e-5
+    # HAG and P2P written out equal the library's attacks
+    assert 0.0 <= r["scratch_hag_max_diff"] <= 1e-5 and 0.0 <= r["scratch_p2p_max_diff"] <= 1e-5
     for d in datasets:
         curve = r[f"prosgan_curve.{d}"]
         assert len(curve) >= 1 and curve[-1] == pytest.approx(r[f"tmap.{d}.ProS-GAN"], abs=1e-9)
