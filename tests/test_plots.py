@@ -108,6 +108,11 @@ def test_image_grid_captions_wrap():
         plots.image_grid([])
 
 
+def test_class_codes_are_short_and_unique():
+    assert plots.images.class_codes(["T-shirt/top", "Trouser", "Ankle boot"]) == ["Ts", "Tr", "Bo"]
+    assert plots.images.class_codes(["Shirt", "Shoe"]) == ["0", "1"]  # "Sh" twice: numbers instead
+
+
 def test_label_text():
     y = torch.tensor([1.0, 0, 0, 0, 1.0])
     assert plots.label_text(y, NAMES) == "T-shirt+Boot"
@@ -126,7 +131,12 @@ def test_retrieved_grid_marks_relevance():
     colours = [ax.spines["top"].get_edgecolor() for ax in images if ax.get_xlabel()]
     green = matplotlib.colors.to_rgba(plots._common.RELEVANT)
     assert sum(c == green for c in colours) == int(relevant.sum())
-    assert all(ax.get_xlabel().startswith("d=") for ax in images if ax.get_xlabel())
+    retrieved = [ax for ax in images if ax.get_xlabel()]
+    # the distance above each retrieved item, its labels (two-letter class codes: multi-label) below
+    assert all(ax.get_title().split("\n")[-1].startswith("d=") for ax in retrieved)
+    codes = plots.images.class_codes(NAMES)
+    assert all(set(ax.get_xlabel().split()) <= set(codes) | {"-"} for ax in retrieved)
+    assert "classes: " + codes[0] + " = " in fig._suptitle.get_text()
     with pytest.raises(ValueError):
         plots.retrieved_grid(_images(2), q_lab, _images(5), db_lab[:5])
 

@@ -10,7 +10,8 @@ from matplotlib.colors import ListedColormap
 
 from saatlib.metrics import top_retrievals
 from saatlib.plots._common import IRRELEVANT, QUERY, RELEVANT, as_panels, new_figure, to_numpy
-from saatlib.plots.images import chars_per_line, label_text, line_height, show_image, wrap_caption
+from saatlib.plots.images import (chars_per_line, class_codes, label_text, line_height, short_name,
+                                  show_image, wrap_caption)
 
 
 def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming radius", height: float = 3.0):
@@ -104,21 +105,32 @@ def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_label
     relevant = (ql[:, None, :] * rl).sum(-1) > 0
     ncols = k + 1
     cell = width / (ncols + 0.3)
-    fs_top, fs_below = 7.5, 7.0  # readable at the book's width
+    fs_top, fs_below = 8.0, 8.0  # readable at the book's width
+    # multi-label captions: two-letter class codes and a key in the title, not several lines of names
+    multi = class_names is not None and max((ql > 0).sum(-1).max(), (rl > 0).sum(-1).max()) > 1
+    names = class_codes(class_names) if multi else class_names
+    sep = " " if multi else "+"
+
+    def caption(label) -> str:
+        return label_text(label, names, short=not multi, sep=sep)
+
     wrap_top, wrap_below = chars_per_line(cell * 1.05, fs_top), chars_per_line(cell * 1.05, fs_below)
-    tops = [wrap_caption("query\n" + label_text(ql[q], class_names), wrap_top) for q in range(nq)]
-    below = [[wrap_caption((f"d={int(d[q, j])}\n" if d is not None else "") + label_text(rl[q, j], class_names),
-                           wrap_below) for j in range(k)] for q in range(nq)]
-    n_top = max(t.count("\n") + 1 for t in tops)
+    tops = [wrap_caption("query\n" + caption(ql[q]), wrap_top, sep=sep) for q in range(nq)]
+    below = [[wrap_caption(caption(rl[q, j]), wrap_below, sep=sep) for j in range(k)] for q in range(nq)]
+    n_top = max(max(t.count("\n") + 1 for t in tops), 2 if d is not None else 1)
     n_below = max(b.count("\n") + 1 for row in below for b in row)
-    row = cell * 0.95 + n_top * line_height(fs_top) + n_below * line_height(fs_below) + 0.08
-    fig = new_figure(height=nq * row + 0.45, width=width)
+    row = cell * 0.95 + n_top * line_height(fs_top) + n_below * line_height(fs_below) + 0.1
+    head = (title + "\n" if title else "") + "frame: blue = query, green = relevant (shares a label), red = not relevant"
+    if multi:
+        key = [f"{c} = {short_name(n)}" for c, n in zip(names, class_names)]
+        head += "\nclasses: " + ", ".join(key[:len(key) // 2 + 1]) + ",\n" + ", ".join(key[len(key) // 2 + 1:])
+    fig = new_figure(height=nq * row + 0.2 + 0.17 * (head.count("\n") + 1), width=width)
     grid = fig.add_gridspec(nq, ncols + 1, width_ratios=[0.3] + [1.0] * ncols)
     for q in range(nq):
         label_ax = fig.add_subplot(grid[q, 0])
         label_ax.set_axis_off()
         if row_titles is not None:
-            label_ax.text(0.5, 0.5, row_titles[q], rotation=90, ha="center", va="center", fontsize=8,
+            label_ax.text(0.5, 0.5, row_titles[q], rotation=90, ha="center", va="center", fontsize=9,
                           transform=label_ax.transAxes)
         ax = fig.add_subplot(grid[q, 1])
         show_image(ax, qi[q], border=QUERY)
@@ -127,11 +139,10 @@ def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_label
             ax = fig.add_subplot(grid[q, j + 2])
             show_image(ax, ri[q, j], border=RELEVANT if relevant[q, j] else IRRELEVANT)
             ax.set_xlabel(below[q][j], fontsize=fs_below, labelpad=1)
-            if q == 0:
-                ax.set_title(f"#{j + 1}", fontsize=7, pad=2)
-    fig.suptitle((title + "\n" if title else "")
-                 + "frame: blue = query, green = relevant (shares a label), red = not relevant",
-                 fontsize=9)
+            rank = f"#{j + 1}" if q == 0 else ""
+            dist = f"d={int(d[q, j])}" if d is not None else ""
+            ax.set_title("\n".join(t for t in (rank, dist) if t), fontsize=fs_top, pad=2)
+    fig.suptitle(head, fontsize=9)
     return fig
 
 
