@@ -273,7 +273,7 @@ def test_defense_curves_draw_atrdh_on_axes_of_its_own():
     axes = data_axes(fig)
     assert len(axes) == 3
     by_title = {ax.get_title(): sorted(line.get_label() for line in ax.lines) for ax in axes}
-    adv = [names for title, names in by_title.items() if title.startswith("adversarial term")]
+    adv = [names for title, names in by_title.items() if "mean(h_adv" in title]
     assert adv == [["CgAT", "SAAT"]], by_title
     assert any(names == ["ATRDH"] and "ATRDH" in title for title, names in by_title.items() if title != "benign hash loss")
     assert all(ax.get_legend() is None for ax in axes) and fig.legends, "one figure legend, outside the panels"
@@ -291,7 +291,12 @@ def test_legends_sit_outside_the_data_and_bar_labels_stay_apart():
     ax = data_axes(fig)[0]
     assert ax.get_legend() is None and fig.legends
     texts = [t for t in ax.texts if t.get_text()]
-    assert texts and all(t.get_rotation() == 90 for t in texts)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert texts and not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), \
+        "bar value labels overlap"
+    assert all(t.get_fontsize() >= 7 for t in texts)
     assert "nan" not in [t.get_text() for t in ax.texts]
 
 

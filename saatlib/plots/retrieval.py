@@ -14,7 +14,7 @@ from saatlib.plots.images import (chars_per_line, class_codes, label_text, line_
                                   show_image, wrap_caption)
 
 
-def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming radius", height: float = 3.0):
+def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming radius", height: float = 3.4):
     """Precision against recall, one line per method, one panel per dataset.
 
     Args:
@@ -22,27 +22,35 @@ def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming rad
             ``{dataset: {method: (precision, recall)}}`` for one panel each;
             precision and recall are sequences indexed by Hamming radius 0..K
             (:func:`saatlib.metrics.precision_recall_curve`).
+    One legend under the panels (the same names in each panel get the same colour,
+    in the order of the first panel), so no legend covers a curve.
     """
     panels = as_panels(curves)
     fig = new_figure(height)
     axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    colours: dict = {}
     for ax, (panel, lines) in zip(axes, panels.items()):
         for name, (precision, recall) in lines.items():
             p, r = to_numpy(precision), to_numpy(recall)
-            ax.plot(r, p, marker=".", ms=3, lw=1.2, label=name)
+            ax.plot(r, p, marker=".", ms=3, lw=1.2, label=name, color=colours.setdefault(name, f"C{len(colours)}"))
         ax.set_xlabel("recall")
         ax.set_xlim(0, 1.02)
         ax.set_ylim(0, 1.02)
         if panel:
             ax.set_title(panel)
-        ax.legend(loc="lower left")
+    entries: dict = {}  # one legend under the panels: it never covers a curve
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncols=min(len(entries), 6))
     axes[0].set_ylabel("precision")
     if title:
         fig.suptitle(title)
     return fig
 
 
-def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", height: float = 2.8,
+def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", height: float = 3.0,
              annotate: bool = True):
     """Grouped bars: one group per method, one bar per column (e.g. dataset).
 
@@ -50,8 +58,9 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
         table: a pandas DataFrame (rows: methods, columns: groups such as
             datasets) or ``{column: {method: value}}``. Missing values draw no bar.
 
-    The legend sits under the axes (it never covers bars); with more than two
-    bars per group their value labels are written upright, so they do not overlap.
+    The legend sits under the axes (it never covers bars). Value labels are
+    written horizontally at 8 pt where they fit the bar's width, upright
+    (rotated) only where they do not.
     """
     df = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
     fig = new_figure(height)
@@ -59,21 +68,24 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
     n_rows, n_cols = df.shape
     width = 0.8 / max(n_cols, 1)
     x = np.arange(n_rows)
-    upright = n_cols > 2
+    fontsize = 8.0
+    bar_inches = (fig.get_figwidth() - 0.8) * width / max(n_rows, 1)
+    label_inches = 4 * fontsize * 0.62 / 72  # "0.24": four characters
+    upright = label_inches > bar_inches * 1.05
     for j, col in enumerate(df.columns):
         vals = df[col].to_numpy(dtype=float)
         bars = ax.bar(x + (j - (n_cols - 1) / 2) * width, vals, width=width * 0.95, label=str(col))
         if annotate:
             ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.2f}" for v in vals],
-                         fontsize=6.5 if upright else 7, padding=2, rotation=90 if upright else 0)
+                         fontsize=fontsize if not upright else 7, padding=2, rotation=90 if upright else 0)
     ax.set_xticks(x)
-    ax.set_xticklabels([str(i) for i in df.index])
+    ax.set_xticklabels([str(i) for i in df.index], fontsize=9.5)
     ax.set_xlabel(df.index.name or "method")
     ax.set_ylabel(ylabel)
     top = np.nanmax(df.to_numpy(dtype=float)) if df.size and not df.isna().all().all() else 1.0
     ax.set_ylim(0, max(1.0, float(top)) * (1.22 if upright else 1.1))
     if n_cols > 1:
-        fig.legend(loc="outside lower center", ncols=min(n_cols, 5))
+        fig.legend(loc="outside lower center", ncols=min(n_cols, 3 if n_cols > 4 else n_cols), fontsize=9)
     if title:
         ax.set_title(title)
     return fig
