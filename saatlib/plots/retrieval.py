@@ -184,8 +184,12 @@ def tie_spread(stable_maps, expected: float, index_order: float | None = None, t
 
 
 def code_neighbours(code, images, labels, distances, picked, class_names: Sequence[str] | None = None,
-                    title: str | None = None, width: float = 7.0):
+                    title: str | None = None, width: float = 7.0, ncols: int = 5):
     """A code drawn as a strip of bits above its nearest database items.
+
+    The items are drawn ``ncols`` to a row (large enough to see the garments),
+    the Hamming distance above each and its labels below at 8 pt; multi-label
+    captions use two-letter class codes with a key under the figure's title.
 
     Args:
         code: (K,) code in {-1, 1} (e.g. the mainstay code of the picked labels).
@@ -196,24 +200,38 @@ def code_neighbours(code, images, labels, distances, picked, class_names: Sequen
     imgs, labs, d = to_numpy(images), to_numpy(labels), to_numpy(distances)
     k = len(imgs)
     relevant = (labs * to_numpy(picked)[None, :]).sum(-1) > 0
-    cell = width / max(k, 1)
-    captions = [wrap_caption(f"d={int(d[j])}\n" + label_text(labs[j], class_names), chars_per_line(cell, 6.0))
+    ncols = max(1, min(ncols, k))
+    nrows = -(-k // ncols) if k else 1
+    fs = 8.0
+    multi = class_names is not None and k > 0 and (labs > 0).sum(-1).max() > 1
+    names = class_codes(class_names) if multi else class_names
+    sep = " " if multi else "+"
+    cell = width / (ncols + 0.6)
+    captions = [wrap_caption(label_text(labs[j], names, short=not multi, sep=sep), chars_per_line(cell, fs), sep=sep)
                 for j in range(k)]
-    lines = max((c.count("\n") + 1 for c in captions), default=1)
-    fig = new_figure(height=1.0 + cell + lines * line_height(6.0), width=width)
-    grid = fig.add_gridspec(2, max(k, 1), height_ratios=[0.35, cell * 0.95 + lines * line_height(6.0)])
+    lines = max((t.count("\n") + 1 for t in captions), default=1)
+    row = cell * 0.9 + (lines + 1) * line_height(fs) + 0.08
+    head = title or "code"
+    if multi:
+        key = [f"{code_} = {short_name(n)}" for code_, n in zip(names, class_names)]
+        head += "\nclasses: " + ", ".join(key[:len(key) // 2 + 1]) + ",\n" + ", ".join(key[len(key) // 2 + 1:])
+    fig = new_figure(height=0.75 + 0.17 * (head.count("\n") + 1) + nrows * row, width=width)
+    grid = fig.add_gridspec(1 + nrows, ncols, height_ratios=[0.45] + [row] * nrows)
     ax = fig.add_subplot(grid[0, :])
     ax.imshow(c > 0, cmap=ListedColormap(["#222222", "#f2f2f2"]), vmin=0, vmax=1, aspect="auto",
               interpolation="nearest")
     ax.set_yticks([])
+    ax.set_xticks(np.arange(-0.5, c.shape[1], 1), minor=True)
+    ax.grid(which="minor", color="#8c8c8c", lw=0.5)
+    ax.tick_params(which="minor", length=0)
     ax.set_xticks(range(0, c.shape[1], 4))
-    ax.set_xlabel("bit (white = +1, black = -1)", fontsize=7, labelpad=1)
-    ax.grid(False)
-    ax.set_title(title or "code", fontsize=9)
+    ax.set_xlabel("bit (white = +1, black = -1)", fontsize=8, labelpad=1)
+    ax.set_title(head, fontsize=9)
     for j in range(k):
-        ax = fig.add_subplot(grid[1, j])
+        ax = fig.add_subplot(grid[1 + j // ncols, j % ncols])
         show_image(ax, imgs[j], border=RELEVANT if relevant[j] else IRRELEVANT)
-        ax.set_xlabel(captions[j], fontsize=6, labelpad=1)
+        ax.set_title(f"#{j + 1}  d={int(d[j])}", fontsize=fs, pad=2)
+        ax.set_xlabel(captions[j], fontsize=fs, labelpad=1)
     return fig
 
 
