@@ -74,7 +74,7 @@ def test_lambda_mu_explorer_redraws_from_the_grid():
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     lam.value = 3.0
     assert box.state["lambda"] == 3.0 and box.shown().children[-1].value != first
-    assert "0.400" in box.shown().children[0].value  # MAP under attack of the chosen cell
+    assert "40.0</b> %" in box.shown().children[0].value  # MAP under attack of the chosen cell, in %
 
 
 def test_lambda_mu_explorer_mu_slider_moves():

@@ -76,7 +76,7 @@ def _axes_values(grid: dict) -> tuple[list[float], list[float]]:
 
 def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, attack: str = "SAAT",
                      undefended: dict | None = None, title: str | None = None, height: float = 2.8):
-    """Two heat maps over the grid: benign MAP and MAP under ``attack``.
+    """Two heat maps over the grid: benign MAP and MAP under ``attack``, in percent (as chapter 5's tables).
 
     Args:
         grid: :func:`lambda_mu_grid`'s result.
@@ -87,7 +87,7 @@ def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, atta
     lams, mus = _axes_values(grid)
     fig = new_figure(height)
     axes = fig.subplots(1, 2)
-    for ax, key, name in zip(axes, ("map_benign", "map_attack"), ("benign MAP", f"MAP under {attack}")):
+    for ax, key, name in zip(axes, ("map_benign", "map_attack"), ("benign MAP (%)", f"MAP under {attack} (%)")):
         values = np.full((len(mus), len(lams)), np.nan)
         for (lam, mu), r in grid.items():
             values[mus.index(mu), lams.index(lam)] = r[key]
@@ -96,14 +96,14 @@ def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, atta
         for i in range(len(mus)):
             for j in range(len(lams)):
                 if np.isfinite(values[i, j]):
-                    ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                    ax.text(j, i, f"{100 * values[i, j]:.1f}", ha="center", va="center", fontsize=9,
                             color="black" if values[i, j] > 0.5 else "white")
         ax.set_xticks(range(len(lams)), [f"{v:g}" for v in lams])
         ax.set_yticks(range(len(mus)), [f"{v:g}" for v in mus])
         ax.set_xlabel("lambda (weight of the adversarial term)")
         ax.set_ylabel("mu (quantisation weight)")
         if undefended is not None:
-            name += f"\n(undefended: {undefended[key]:.3f})"
+            name += f"\n(undefended: {100 * undefended[key]:.1f})"
         ax.set_title(name, fontsize=9)
         if chosen is not None:
             j, i = lams.index(float(chosen[0])), mus.index(float(chosen[1]))
@@ -203,7 +203,7 @@ def lambda_mu_explorer(grid: dict, attack: str = "SAAT", undefended: dict | None
         if r is None:
             return figure_leaf(f"lambda {cell[0]:g}, mu {cell[1]:g}: not computed", state=state)
         caption = (f"SAAT with lambda <b>{cell[0]:g}</b>, mu <b>{cell[1]:g}</b>: benign MAP "
-                   f"<b>{r['map_benign']:.3f}</b>, under {attack} <b>{r['map_attack']:.3f}</b> "
+                   f"<b>{100 * r['map_benign']:.1f}</b> %, under {attack} <b>{100 * r['map_attack']:.1f}</b> % "
                    f"(trained in {r['train_seconds']:.0f} s)")
         return figure_leaf(caption, lambda_mu_cell_figure(grid, cell, attack, undefended), state=state)
 
