@@ -74,7 +74,7 @@ def test_lambda_mu_explorer_redraws_from_the_grid():
     assert first[:8] == b"\x89PNG\r\n\x1a\n"
     lam.value = 3.0
     assert box.state["lambda"] == 3.0 and box.shown().children[-1].value != first
-    assert "0.400" in box.shown().children[0].value  # MAP under attack of the chosen cell
+    assert "40.0</b> %" in box.shown().children[0].value  # MAP under attack of the chosen cell, in %
 
 
 def test_lambda_mu_explorer_mu_slider_moves():
@@ -108,3 +108,23 @@ def test_lambda_mu_heat_maps_have_no_grid_lines_through_the_numbers():
     for ax in fig.axes:
         assert not any(line.get_visible() for line in ax.get_xgridlines() + ax.get_ygridlines())
         assert len(ax.texts) == 4  # one number per cell
+
+
+def test_lambda_mu_explorer_shows_what_the_heat_maps_do_not():
+    """The chosen cell's training curves (beside the lambda = 0 control) and its queries' AP under attack."""
+    def hist(adv):
+        return [{"loss": 1.0, "hash": 1.0, "adv": adv, "quant": 0.0,
+                 "trace": [{"step": 9, "hash": 1.0, "adv": adv}, {"step": 19, "hash": 0.9, "adv": adv - 0.1}]}]
+    grid = {(lam, 1e-4): {"map_benign": 0.8, "map_attack": 0.2 + lam / 10, "train_seconds": 1.0,
+                          "history": hist(-0.5 * lam), "ap_attack": [0.1 * lam, 0.5, 0.9]} for lam in (0.0, 1.0)}
+    fig = dw.lambda_mu_cell_figure(grid, (1.0, 1e-4), undefended={"ap_attack": [0.0, 0.1, 0.2]})
+    curves, hist_ax = fig.axes[:2]
+    labels = [line.get_label() for line in curves.lines]
+    assert any("lambda 1" in s for s in labels) and any("control" in s for s in labels)
+    assert len(hist_ax.patches) > 0 and "AP" in hist_ax.get_xlabel()
+    box = dw.lambda_mu_explorer(grid, undefended={"map_benign": 0.9, "map_attack": 0.05, "ap_attack": [0.0, 0.1, 0.2]})
+    heat = box.children[1]
+    assert isinstance(heat, w.Image) and heat.value[:8] == b"\x89PNG\r\n\x1a\n"  # the heat maps, drawn once
+    first = box.shown().children[-1].value
+    box.controls[0].value = 0.0
+    assert box.shown().children[-1].value != first

@@ -108,6 +108,11 @@ def test_image_grid_captions_wrap():
         plots.image_grid([])
 
 
+def test_class_codes_are_short_and_unique():
+    assert plots.images.class_codes(["T-shirt/top", "Trouser", "Ankle boot"]) == ["Ts", "Tr", "Bo"]
+    assert plots.images.class_codes(["Shirt", "Shoe"]) == ["0", "1"]  # "Sh" twice: numbers instead
+
+
 def test_label_text():
     y = torch.tensor([1.0, 0, 0, 0, 1.0])
     assert plots.label_text(y, NAMES) == "T-shirt+Boot"
@@ -126,7 +131,12 @@ def test_retrieved_grid_marks_relevance():
     colours = [ax.spines["top"].get_edgecolor() for ax in images if ax.get_xlabel()]
     green = matplotlib.colors.to_rgba(plots._common.RELEVANT)
     assert sum(c == green for c in colours) == int(relevant.sum())
-    assert all(ax.get_xlabel().startswith("d=") for ax in images if ax.get_xlabel())
+    retrieved = [ax for ax in images if ax.get_xlabel()]
+    # the distance above each retrieved item, its labels (two-letter class codes: multi-label) below
+    assert all(ax.get_title().split("\n")[-1].startswith("d=") for ax in retrieved)
+    codes = plots.images.class_codes(NAMES)
+    assert all(set(ax.get_xlabel().split()) <= set(codes) | {"-"} for ax in retrieved)
+    assert "classes: " + codes[0] + " = " in fig._suptitle.get_text()
     with pytest.raises(ValueError):
         plots.retrieved_grid(_images(2), q_lab, _images(5), db_lab[:5])
 
@@ -263,7 +273,7 @@ def test_defense_curves_draw_atrdh_on_axes_of_its_own():
     axes = data_axes(fig)
     assert len(axes) == 3
     by_title = {ax.get_title(): sorted(line.get_label() for line in ax.lines) for ax in axes}
-    adv = [names for title, names in by_title.items() if title.startswith("adversarial term")]
+    adv = [names for title, names in by_title.items() if "mean(h_adv" in title]
     assert adv == [["CgAT", "SAAT"]], by_title
     assert any(names == ["ATRDH"] and "ATRDH" in title for title, names in by_title.items() if title != "benign hash loss")
     assert all(ax.get_legend() is None for ax in axes) and fig.legends, "one figure legend, outside the panels"
@@ -281,7 +291,12 @@ def test_legends_sit_outside_the_data_and_bar_labels_stay_apart():
     ax = data_axes(fig)[0]
     assert ax.get_legend() is None and fig.legends
     texts = [t for t in ax.texts if t.get_text()]
-    assert texts and all(t.get_rotation() == 90 for t in texts)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in texts]
+    assert texts and not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:]), \
+        "bar value labels overlap"
+    assert all(t.get_fontsize() >= 7 for t in texts)
     assert "nan" not in [t.get_text() for t in ax.texts]
 
 

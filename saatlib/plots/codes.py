@@ -7,7 +7,7 @@ import numpy as np
 import seaborn as sns
 from matplotlib.colors import ListedColormap
 
-from saatlib.plots._common import IRRELEVANT, RELEVANT, new_figure, to_numpy
+from saatlib.plots._common import IRRELEVANT, QUERY, RELEVANT, new_figure, to_numpy
 
 
 def _code_panels(codes) -> dict:
@@ -49,23 +49,34 @@ def bit_correlation(codes, title: str | None = "Correlation between bits", heigh
 
     Independent bits give a diagonal matrix; strongly correlated bits waste
     code length. Panel titles give the mean absolute off-diagonal correlation.
+    More than two panels are laid out two to a row, so that each stays large
+    enough to read; one colour bar serves them all.
     """
     panels = _code_panels(codes)
     n = len(panels)
+    ncols = n if n <= 2 else 2
+    nrows = -(-n // ncols)
     width = 7.0
-    fig = new_figure(height or min(3.2, width / n + 0.6), width)
-    axes = np.atleast_1d(fig.subplots(1, n))
+    fig = new_figure(height or nrows * (width / ncols * 0.82) + 0.5, width)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    mesh = None
     for i, (ax, (name, c)) in enumerate(zip(axes, panels.items())):
         c = c.astype(np.float64)
         std = c.std(axis=0)
         corr = np.corrcoef(c, rowvar=False) if (std > 0).all() else _safe_corr(c, std)
         off = corr[~np.eye(len(corr), dtype=bool)]
         sns.heatmap(corr, ax=ax, vmin=-1, vmax=1, cmap="vlag", square=True, xticklabels=8, yticklabels=8,
-                    cbar=i == n - 1, cbar_kws={"shrink": 0.8, "label": "correlation"})
-        ax.set_xlabel("bit")
-        ax.set_ylabel("bit" if i == 0 else "")
-        head = f"{name}\n" if name else ""
-        ax.set_title(f"{head}mean |corr| = {np.abs(off).mean():.2f}", fontsize=8)
+                    cbar=False)
+        mesh = ax.collections[0]
+        ax.tick_params(labelsize=9)
+        ax.set_xlabel("bit" if i >= n - ncols else "")
+        ax.set_ylabel("bit" if i % ncols == 0 else "")
+        head = f"{name}: " if name else ""
+        ax.set_title(f"{head}mean |corr| = {np.abs(off).mean():.2f}", fontsize=10)
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    if mesh is not None:
+        fig.colorbar(mesh, ax=list(axes[:n]), shrink=0.6, label="correlation")
     if title:
         fig.suptitle(title)
     return fig
@@ -115,30 +126,54 @@ def hamming_histogram(distances, relevant, bits: int, title: str | None = None, 
 
 
 def code_matrix(codes, row_labels: Sequence[str] | None = None, title: str | None = None,
-                row_title: str = "class", height: float | None = None):
+                row_title: str = "class", height: float | None = None, mark_constant: bool = True):
     """Codes drawn as rows of black (-1) and white (+1) cells, one panel per code set.
+
+    Thin grey lines separate the cells, a thicker blue line separates groups
+    of rows with different labels (e.g. the queries of two classes), and with
+    ``mark_constant`` a small triangle above a column marks a bit that has the
+    same value in every row of its panel (such a bit does not tell the rows apart).
 
     Args:
         codes: (R, K) codes, or ``{name: (R, K) codes}`` with the same rows
             (e.g. mainstay codes, class centres, CSQ centres of each class).
         row_labels: R names (e.g. class names).
         row_title: label of the vertical axis.
+        mark_constant: mark the bits that are equal in every row.
     """
     panels = _code_panels(codes) if isinstance(codes, dict) else {"": to_numpy(codes)}
     rows = next(iter(panels.values())).shape[0]
     n = len(panels)
-    fig = new_figure(height or 0.6 + 0.2 * rows)
+    fig = new_figure(height or 1.1 + 0.24 * rows + (0.35 if n > 1 else 0.0))
     axes = np.atleast_1d(fig.subplots(1, n, sharey=True))
     cmap = ListedColormap(["#222222", "#f2f2f2"])
+    labels = list(row_labels) if row_labels is not None else [str(j) for j in range(rows)]
     for i, (ax, (name, c)) in enumerate(zip(axes, panels.items())):
+        k = c.shape[1]
         ax.imshow(c > 0, cmap=cmap, vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+        ax.grid(False)
+        ax.set_xticks(np.arange(-0.5, k, 1), minor=True)
+        ax.set_yticks(np.arange(-0.5, rows, 1), minor=True)
+        ax.grid(which="minor", color="#8c8c8c", lw=0.5)
+        ax.tick_params(which="minor", length=0)
+        ax.set_xticks(range(0, k, 4 if k <= 32 and n == 1 else 8))
+        for r in range(1, rows):
+            if labels[r] != labels[r - 1] and len(set(labels)) < rows:
+                ax.axhline(r - 0.5, color=QUERY, lw=1.8)
+        if mark_constant and rows > 1:
+            same = np.flatnonzero((c == c[:1]).all(axis=0))
+            if same.size:
+                ax.plot(same, np.full(len(same), -0.85), "v", color="#dd8452", ms=4, clip_on=False)
+        ax.set_xlim(-0.5, k - 0.5)
+        ax.set_ylim(rows - 0.5, -0.5)
         ax.set_xlabel("bit")
         ax.set_yticks(range(rows))
-        ax.set_yticklabels(row_labels if row_labels is not None else [str(j) for j in range(rows)], fontsize=7)
-        ax.grid(False)
+        ax.set_yticklabels(labels, fontsize=8.5)
         if name:
-            ax.set_title(name, fontsize=9)
+            ax.set_title(name, fontsize=10, pad=10 if mark_constant else 4)
     axes[0].set_ylabel(row_title)
+    if mark_constant and rows > 1:
+        fig.supxlabel("\u25bc: a bit with the same value in every row", fontsize=8.5)
     if title:
         fig.suptitle(title)
     return fig

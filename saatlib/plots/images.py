@@ -16,6 +16,16 @@ def short_name(name: str) -> str:
     return SHORT_NAMES.get(name, name)
 
 
+def class_codes(class_names: Sequence[str]) -> list[str]:
+    """Two-letter codes of class names for the captions of small multi-label images
+    (``'T-shirt/top'`` -> ``'Ts'``, ``'Trouser'`` -> ``'Tr'``); the class numbers where two would collide."""
+    codes = []
+    for name in class_names:
+        letters = "".join(ch for ch in short_name(name) if ch.isalpha())
+        codes.append((letters[:1].upper() + letters[1:2].lower()) or "?")
+    return codes if len(set(codes)) == len(codes) else [str(i) for i in range(len(class_names))]
+
+
 def label_text(label, class_names: Sequence[str] | None = None, short: bool = True, sep: str = "+") -> str:
     """Caption of a multi-hot label vector: the names of its classes joined by ``sep``."""
     on = np.flatnonzero(to_numpy(label) > 0)

@@ -10,10 +10,11 @@ from matplotlib.colors import ListedColormap
 
 from saatlib.metrics import top_retrievals
 from saatlib.plots._common import IRRELEVANT, QUERY, RELEVANT, as_panels, new_figure, to_numpy
-from saatlib.plots.images import chars_per_line, label_text, line_height, show_image, wrap_caption
+from saatlib.plots.images import (chars_per_line, class_codes, label_text, line_height, short_name,
+                                  show_image, wrap_caption)
 
 
-def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming radius", height: float = 3.0):
+def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming radius", height: float = 3.4):
     """Precision against recall, one line per method, one panel per dataset.
 
     Args:
@@ -21,27 +22,35 @@ def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming rad
             ``{dataset: {method: (precision, recall)}}`` for one panel each;
             precision and recall are sequences indexed by Hamming radius 0..K
             (:func:`saatlib.metrics.precision_recall_curve`).
+    One legend under the panels (the same names in each panel get the same colour,
+    in the order of the first panel), so no legend covers a curve.
     """
     panels = as_panels(curves)
     fig = new_figure(height)
     axes = np.atleast_1d(fig.subplots(1, len(panels), sharey=True))
+    colours: dict = {}
     for ax, (panel, lines) in zip(axes, panels.items()):
         for name, (precision, recall) in lines.items():
             p, r = to_numpy(precision), to_numpy(recall)
-            ax.plot(r, p, marker=".", ms=3, lw=1.2, label=name)
+            ax.plot(r, p, marker=".", ms=3, lw=1.2, label=name, color=colours.setdefault(name, f"C{len(colours)}"))
         ax.set_xlabel("recall")
         ax.set_xlim(0, 1.02)
         ax.set_ylim(0, 1.02)
         if panel:
             ax.set_title(panel)
-        ax.legend(loc="lower left")
+    entries: dict = {}  # one legend under the panels: it never covers a curve
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    if entries:
+        fig.legend(list(entries.values()), list(entries), loc="outside lower center", ncols=min(len(entries), 6))
     axes[0].set_ylabel("precision")
     if title:
         fig.suptitle(title)
     return fig
 
 
-def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", height: float = 2.8,
+def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", height: float = 3.0,
              annotate: bool = True):
     """Grouped bars: one group per method, one bar per column (e.g. dataset).
 
@@ -49,8 +58,9 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
         table: a pandas DataFrame (rows: methods, columns: groups such as
             datasets) or ``{column: {method: value}}``. Missing values draw no bar.
 
-    The legend sits under the axes (it never covers bars); with more than two
-    bars per group their value labels are written upright, so they do not overlap.
+    The legend sits under the axes (it never covers bars). Value labels are
+    written horizontally at 8 pt where they fit the bar's width, upright
+    (rotated) only where they do not.
     """
     df = table if isinstance(table, pd.DataFrame) else pd.DataFrame(table)
     fig = new_figure(height)
@@ -58,21 +68,24 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
     n_rows, n_cols = df.shape
     width = 0.8 / max(n_cols, 1)
     x = np.arange(n_rows)
-    upright = n_cols > 2
+    fontsize = 8.0
+    bar_inches = (fig.get_figwidth() - 0.8) * width / max(n_rows, 1)
+    label_inches = 4 * fontsize * 0.62 / 72  # "0.24": four characters
+    upright = label_inches > bar_inches * 1.05
     for j, col in enumerate(df.columns):
         vals = df[col].to_numpy(dtype=float)
         bars = ax.bar(x + (j - (n_cols - 1) / 2) * width, vals, width=width * 0.95, label=str(col))
         if annotate:
             ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.2f}" for v in vals],
-                         fontsize=6.5 if upright else 7, padding=2, rotation=90 if upright else 0)
+                         fontsize=fontsize if not upright else 7, padding=2, rotation=90 if upright else 0)
     ax.set_xticks(x)
-    ax.set_xticklabels([str(i) for i in df.index])
+    ax.set_xticklabels([str(i) for i in df.index], fontsize=9.5)
     ax.set_xlabel(df.index.name or "method")
     ax.set_ylabel(ylabel)
     top = np.nanmax(df.to_numpy(dtype=float)) if df.size and not df.isna().all().all() else 1.0
     ax.set_ylim(0, max(1.0, float(top)) * (1.22 if upright else 1.1))
     if n_cols > 1:
-        fig.legend(loc="outside lower center", ncols=min(n_cols, 5))
+        fig.legend(loc="outside lower center", ncols=min(n_cols, 3 if n_cols > 4 else n_cols), fontsize=9)
     if title:
         ax.set_title(title)
     return fig
@@ -104,21 +117,32 @@ def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_label
     relevant = (ql[:, None, :] * rl).sum(-1) > 0
     ncols = k + 1
     cell = width / (ncols + 0.3)
-    fs_top, fs_below = 7.5, 7.0  # readable at the book's width
+    fs_top, fs_below = 8.0, 8.0  # readable at the book's width
+    # multi-label captions: two-letter class codes and a key in the title, not several lines of names
+    multi = class_names is not None and max((ql > 0).sum(-1).max(), (rl > 0).sum(-1).max()) > 1
+    names = class_codes(class_names) if multi else class_names
+    sep = " " if multi else "+"
+
+    def caption(label) -> str:
+        return label_text(label, names, short=not multi, sep=sep)
+
     wrap_top, wrap_below = chars_per_line(cell * 1.05, fs_top), chars_per_line(cell * 1.05, fs_below)
-    tops = [wrap_caption("query\n" + label_text(ql[q], class_names), wrap_top) for q in range(nq)]
-    below = [[wrap_caption((f"d={int(d[q, j])}\n" if d is not None else "") + label_text(rl[q, j], class_names),
-                           wrap_below) for j in range(k)] for q in range(nq)]
-    n_top = max(t.count("\n") + 1 for t in tops)
+    tops = [wrap_caption("query\n" + caption(ql[q]), wrap_top, sep=sep) for q in range(nq)]
+    below = [[wrap_caption(caption(rl[q, j]), wrap_below, sep=sep) for j in range(k)] for q in range(nq)]
+    n_top = max(max(t.count("\n") + 1 for t in tops), 2 if d is not None else 1)
     n_below = max(b.count("\n") + 1 for row in below for b in row)
-    row = cell * 0.95 + n_top * line_height(fs_top) + n_below * line_height(fs_below) + 0.08
-    fig = new_figure(height=nq * row + 0.45, width=width)
+    row = cell * 0.95 + n_top * line_height(fs_top) + n_below * line_height(fs_below) + 0.1
+    head = (title + "\n" if title else "") + "frame: blue = query, green = relevant (shares a label), red = not relevant"
+    if multi:
+        key = [f"{c} = {short_name(n)}" for c, n in zip(names, class_names)]
+        head += "\nclasses: " + ", ".join(key[:len(key) // 2 + 1]) + ",\n" + ", ".join(key[len(key) // 2 + 1:])
+    fig = new_figure(height=nq * row + 0.2 + 0.17 * (head.count("\n") + 1), width=width)
     grid = fig.add_gridspec(nq, ncols + 1, width_ratios=[0.3] + [1.0] * ncols)
     for q in range(nq):
         label_ax = fig.add_subplot(grid[q, 0])
         label_ax.set_axis_off()
         if row_titles is not None:
-            label_ax.text(0.5, 0.5, row_titles[q], rotation=90, ha="center", va="center", fontsize=8,
+            label_ax.text(0.5, 0.5, row_titles[q], rotation=90, ha="center", va="center", fontsize=9,
                           transform=label_ax.transAxes)
         ax = fig.add_subplot(grid[q, 1])
         show_image(ax, qi[q], border=QUERY)
@@ -127,11 +151,10 @@ def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_label
             ax = fig.add_subplot(grid[q, j + 2])
             show_image(ax, ri[q, j], border=RELEVANT if relevant[q, j] else IRRELEVANT)
             ax.set_xlabel(below[q][j], fontsize=fs_below, labelpad=1)
-            if q == 0:
-                ax.set_title(f"#{j + 1}", fontsize=7, pad=2)
-    fig.suptitle((title + "\n" if title else "")
-                 + "frame: blue = query, green = relevant (shares a label), red = not relevant",
-                 fontsize=9)
+            rank = f"#{j + 1}" if q == 0 else ""
+            dist = f"d={int(d[q, j])}" if d is not None else ""
+            ax.set_title("\n".join(t for t in (rank, dist) if t), fontsize=fs_top, pad=2)
+    fig.suptitle(head, fontsize=9)
     return fig
 
 
@@ -161,8 +184,12 @@ def tie_spread(stable_maps, expected: float, index_order: float | None = None, t
 
 
 def code_neighbours(code, images, labels, distances, picked, class_names: Sequence[str] | None = None,
-                    title: str | None = None, width: float = 7.0):
+                    title: str | None = None, width: float = 7.0, ncols: int = 5):
     """A code drawn as a strip of bits above its nearest database items.
+
+    The items are drawn ``ncols`` to a row (large enough to see the garments),
+    the Hamming distance above each and its labels below at 8 pt; multi-label
+    captions use two-letter class codes with a key under the figure's title.
 
     Args:
         code: (K,) code in {-1, 1} (e.g. the mainstay code of the picked labels).
@@ -173,24 +200,38 @@ def code_neighbours(code, images, labels, distances, picked, class_names: Sequen
     imgs, labs, d = to_numpy(images), to_numpy(labels), to_numpy(distances)
     k = len(imgs)
     relevant = (labs * to_numpy(picked)[None, :]).sum(-1) > 0
-    cell = width / max(k, 1)
-    captions = [wrap_caption(f"d={int(d[j])}\n" + label_text(labs[j], class_names), chars_per_line(cell, 6.0))
+    ncols = max(1, min(ncols, k))
+    nrows = -(-k // ncols) if k else 1
+    fs = 8.0
+    multi = class_names is not None and k > 0 and (labs > 0).sum(-1).max() > 1
+    names = class_codes(class_names) if multi else class_names
+    sep = " " if multi else "+"
+    cell = width / (ncols + 0.6)
+    captions = [wrap_caption(label_text(labs[j], names, short=not multi, sep=sep), chars_per_line(cell, fs), sep=sep)
                 for j in range(k)]
-    lines = max((c.count("\n") + 1 for c in captions), default=1)
-    fig = new_figure(height=1.0 + cell + lines * line_height(6.0), width=width)
-    grid = fig.add_gridspec(2, max(k, 1), height_ratios=[0.35, cell * 0.95 + lines * line_height(6.0)])
+    lines = max((t.count("\n") + 1 for t in captions), default=1)
+    row = cell * 0.9 + (lines + 1) * line_height(fs) + 0.08
+    head = title or "code"
+    if multi:
+        key = [f"{code_} = {short_name(n)}" for code_, n in zip(names, class_names)]
+        head += "\nclasses: " + ", ".join(key[:len(key) // 2 + 1]) + ",\n" + ", ".join(key[len(key) // 2 + 1:])
+    fig = new_figure(height=0.75 + 0.17 * (head.count("\n") + 1) + nrows * row, width=width)
+    grid = fig.add_gridspec(1 + nrows, ncols, height_ratios=[0.45] + [row] * nrows)
     ax = fig.add_subplot(grid[0, :])
     ax.imshow(c > 0, cmap=ListedColormap(["#222222", "#f2f2f2"]), vmin=0, vmax=1, aspect="auto",
               interpolation="nearest")
     ax.set_yticks([])
+    ax.set_xticks(np.arange(-0.5, c.shape[1], 1), minor=True)
+    ax.grid(which="minor", color="#8c8c8c", lw=0.5)
+    ax.tick_params(which="minor", length=0)
     ax.set_xticks(range(0, c.shape[1], 4))
-    ax.set_xlabel("bit (white = +1, black = -1)", fontsize=7, labelpad=1)
-    ax.grid(False)
-    ax.set_title(title or "code", fontsize=9)
+    ax.set_xlabel("bit (white = +1, black = -1)", fontsize=8, labelpad=1)
+    ax.set_title(head, fontsize=9)
     for j in range(k):
-        ax = fig.add_subplot(grid[1, j])
+        ax = fig.add_subplot(grid[1 + j // ncols, j % ncols])
         show_image(ax, imgs[j], border=RELEVANT if relevant[j] else IRRELEVANT)
-        ax.set_xlabel(captions[j], fontsize=6, labelpad=1)
+        ax.set_title(f"#{j + 1}  d={int(d[j])}", fontsize=fs, pad=2)
+        ax.set_xlabel(captions[j], fontsize=fs, labelpad=1)
     return fig
 
 

@@ -51,7 +51,7 @@ def figure_legend(fig, axes) -> None:
 
 #: Defenses whose adversarial term ``adv`` is not -mean(h_adv . c): :func:`defense_curves`
 #: draws it in a panel of its own (another quantity, on another scale), with this title.
-OTHER_ADV_TERMS = {"ATRDH": "ATRDH's adversarial term:\nsquared similarity error (0: perfect)"}
+OTHER_ADV_TERMS = {"ATRDH": "ATRDH: similarity error"}
 
 
 def trace_points(history: list[dict], term: str) -> tuple[np.ndarray, np.ndarray]:
@@ -74,7 +74,7 @@ def trace_points(history: list[dict], term: str) -> tuple[np.ndarray, np.ndarray
 
 
 def defense_curves(histories: dict, terms: dict | None = None, title: str | None = "Adversarial training",
-                   height: float = 2.6):
+                   height: float = 3.2):
     """Loss terms of adversarial-training runs against the optimiser step.
 
     Args:
@@ -86,10 +86,10 @@ def defense_curves(histories: dict, terms: dict | None = None, title: str | None
             still agrees with its centre code c). By default a defense whose
             ``adv`` is another quantity (:data:`OTHER_ADV_TERMS`: ATRDH's
             squared similarity error) gets a panel of its own, on its own scale.
+    Panel titles are one short line each (the chapter's text says what each term is).
     """
     default = terms is None
-    terms = terms or {"hash": "benign hash loss",
-                      "adv": "adversarial term\n-mean(h_adv . c) (-1: back on c)"}
+    terms = terms or {"hash": "benign hash loss", "adv": "\u2212mean(h_adv \u00b7 c)"}
     panels = []  # (term, title, the defenses drawn there)
     for term, panel in terms.items():
         if default and term == "adv":
@@ -108,7 +108,8 @@ def defense_curves(histories: dict, terms: dict | None = None, title: str | None
             if len(x):
                 ax.plot(x, y, lw=1.2, label=name, color=colours[name])
         ax.set_xlabel("optimiser step")
-        ax.set_title(panel, fontsize=9)
+        ax.set_title(panel, fontsize=10)
+        ax.tick_params(labelsize=9)
     figure_legend(fig, axes)
     axes[0].set_ylabel("mean over a block of steps")
     if title:

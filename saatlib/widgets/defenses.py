@@ -11,8 +11,10 @@ codes towards binary values.
   queries and under one attack.
 - :func:`lambda_mu_figure`: the grid as two heat maps (benign MAP, MAP under
   attack) with one cell marked.
-- :func:`lambda_mu_explorer`: sliders for lambda and mu over a computed grid;
-  moving them only redraws (no training, no attack).
+- :func:`lambda_mu_cell_figure`: one cell's training curves (beside the lambda = 0
+  control) and its queries' AP under the attack (beside the undefended model's).
+- :func:`lambda_mu_explorer`: the heat maps once, then sliders for lambda and mu
+  that show the chosen cell's :func:`lambda_mu_cell_figure` (no training, no attack).
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from matplotlib.patches import Rectangle
 from saatlib.experiments.robustness import evaluate_defense
 from saatlib.plots import new_figure
 from saatlib.store import RunStore
-from saatlib.widgets.controls import explorer_box, figure_leaf
+from saatlib.widgets.controls import explorer_box, figure_image, figure_leaf
 from saatlib.widgets.precomputed import PrecomputedExplorer
 
 
@@ -74,7 +76,7 @@ def _axes_values(grid: dict) -> tuple[list[float], list[float]]:
 
 def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, attack: str = "SAAT",
                      undefended: dict | None = None, title: str | None = None, height: float = 2.8):
-    """Two heat maps over the grid: benign MAP and MAP under ``attack``.
+    """Two heat maps over the grid: benign MAP and MAP under ``attack``, in percent (as chapter 5's tables).
 
     Args:
         grid: :func:`lambda_mu_grid`'s result.
@@ -85,7 +87,7 @@ def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, atta
     lams, mus = _axes_values(grid)
     fig = new_figure(height)
     axes = fig.subplots(1, 2)
-    for ax, key, name in zip(axes, ("map_benign", "map_attack"), ("benign MAP", f"MAP under {attack}")):
+    for ax, key, name in zip(axes, ("map_benign", "map_attack"), ("benign MAP (%)", f"MAP under {attack} (%)")):
         values = np.full((len(mus), len(lams)), np.nan)
         for (lam, mu), r in grid.items():
             values[mus.index(mu), lams.index(lam)] = r[key]
@@ -94,14 +96,14 @@ def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, atta
         for i in range(len(mus)):
             for j in range(len(lams)):
                 if np.isfinite(values[i, j]):
-                    ax.text(j, i, f"{values[i, j]:.3f}", ha="center", va="center", fontsize=8,
+                    ax.text(j, i, f"{100 * values[i, j]:.1f}", ha="center", va="center", fontsize=9,
                             color="black" if values[i, j] > 0.5 else "white")
         ax.set_xticks(range(len(lams)), [f"{v:g}" for v in lams])
         ax.set_yticks(range(len(mus)), [f"{v:g}" for v in mus])
         ax.set_xlabel("lambda (weight of the adversarial term)")
         ax.set_ylabel("mu (quantisation weight)")
         if undefended is not None:
-            name += f"\n(undefended: {undefended[key]:.3f})"
+            name += f"\n(undefended: {100 * undefended[key]:.1f})"
         ax.set_title(name, fontsize=9)
         if chosen is not None:
             j, i = lams.index(float(chosen[0])), mus.index(float(chosen[1]))
@@ -111,15 +113,70 @@ def lambda_mu_figure(grid: dict, chosen: tuple[float, float] | None = None, atta
     return fig
 
 
+def lambda_mu_cell_figure(grid: dict, cell: tuple[float, float], attack: str = "SAAT",
+                          undefended: dict | None = None, height: float = 2.9):
+    """What the heat maps cannot show about one (lambda, mu) cell: its training and its queries.
+
+    Left: the cell's loss terms over the optimiser steps (the benign hash loss
+    and the adversarial term -mean(h_adv . b*), blocks of steps), beside those of
+    the control lambda = 0 at the same mu when the grid has it. Right (when the
+    grid holds per-query AP): the distribution of the queries' AP under
+    ``attack`` for this cell, beside the undefended model's (``undefended["ap_attack"]``).
+    """
+    from saatlib.plots.training import trace_points  # the same step axis as the chapter's training curves
+
+    r = grid[cell]
+    has_ap = r.get("ap_attack") is not None
+    fig = new_figure(height)
+    axes = np.atleast_1d(fig.subplots(1, 2 if has_ap else 1))
+    ax = axes[0]
+    control = (0.0, cell[1])
+    runs = [(f"lambda {cell[0]:g}", r, "-")]
+    if control != cell and control in grid:
+        runs.append(("lambda 0 (control)", grid[control], ":"))
+    for name, entry, style in runs:
+        for term, colour in (("hash", "C0"), ("adv", "C3")):
+            x, y = trace_points(entry.get("history") or [], term)
+            if len(x):
+                label = "benign hash loss" if term == "hash" else "\u2212mean(h_adv \u00b7 b*)"
+                ax.plot(x, y, style, color=colour, lw=1.4, label=f"{label}, {name}")
+    ax.set_xlabel("optimiser step")
+    ax.set_ylabel("mean over a block of steps")
+    ax.set_title(f"training of lambda {cell[0]:g}, mu {cell[1]:g}", fontsize=10)
+    if ax.lines:
+        ax.legend(fontsize=7.5, loc="best")
+    if has_ap:
+        ax = axes[1]
+        bins = np.linspace(0.0, 1.0, 11)
+        if undefended is not None and undefended.get("ap_attack") is not None:
+            ax.hist(np.asarray(undefended["ap_attack"], dtype=float), bins=bins, color="#999999", alpha=0.6,
+                    label="undefended")
+        ax.hist(np.asarray(r["ap_attack"], dtype=float), bins=bins, histtype="step", lw=2, color="C2",
+                label=f"lambda {cell[0]:g}, mu {cell[1]:g}")
+        ax.set_xlabel(f"AP of a query under {attack}")
+        ax.set_ylabel("queries")
+        ax.set_title("queries by their AP under attack", fontsize=10)
+        ax.legend(fontsize=8)
+    return fig
+
+
 def lambda_mu_explorer(grid: dict, attack: str = "SAAT", undefended: dict | None = None,
                        initial: tuple[float, float] | None = None, title: str | None = None):
     """Sliders for lambda and mu over a computed :func:`lambda_mu_grid`.
 
-    Every cell is drawn in advance and the sliders switch between the
-    drawings in the browser (:class:`~saatlib.widgets.precomputed.PrecomputedExplorer`),
-    so they answer on the static page too. An axis with a single value gets
-    no slider (it could not move) but a line that names the value.
+    The heat maps of the whole grid (:func:`lambda_mu_figure`) are drawn once,
+    above the sliders; the sliders choose a cell and show what the heat maps
+    cannot: its training curves beside those of the lambda = 0 control, and
+    its queries' AP under the attack beside the undefended model's
+    (:func:`lambda_mu_cell_figure`). Every cell is drawn in advance and the
+    sliders switch between the drawings in the browser
+    (:class:`~saatlib.widgets.precomputed.PrecomputedExplorer`), so they answer
+    on the static page too. An axis with a single value gets no slider (it
+    could not move) but a line that names the value.
 
+    Args:
+        undefended: ``{"map_benign", "map_attack"}`` of the undefended model, and
+            optionally its per-query ``"ap_attack"``.
     Returns:
         an ``ipywidgets.VBox`` (:func:`saatlib.widgets.controls.explorer_box`);
         ``box.controls`` holds the lambda and mu sliders, ``box.state`` the
@@ -146,11 +203,12 @@ def lambda_mu_explorer(grid: dict, attack: str = "SAAT", undefended: dict | None
         if r is None:
             return figure_leaf(f"lambda {cell[0]:g}, mu {cell[1]:g}: not computed", state=state)
         caption = (f"SAAT with lambda <b>{cell[0]:g}</b>, mu <b>{cell[1]:g}</b>: benign MAP "
-                   f"<b>{r['map_benign']:.3f}</b>, under {attack} <b>{r['map_attack']:.3f}</b> "
+                   f"<b>{100 * r['map_benign']:.1f}</b> %, under {attack} <b>{100 * r['map_attack']:.1f}</b> % "
                    f"(trained in {r['train_seconds']:.0f} s)")
-        return figure_leaf(caption, lambda_mu_figure(grid, cell, attack, undefended, title), state=state)
+        return figure_leaf(caption, lambda_mu_cell_figure(grid, cell, attack, undefended), state=state)
 
     explorer = PrecomputedExplorer([lam, mu], render)
     shown = [c if len(c.options) > 1 else w.HTML(f"{c.description} = {c.options[0][0]} (one value in this grid)")
              for c in (lam, mu)]
-    return explorer_box(explorer, [w.HBox(shown)])
+    heat = figure_image(lambda_mu_figure(grid, None, attack, undefended, title))
+    return explorer_box(explorer, [w.HBox(shown), heat])
