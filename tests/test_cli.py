@@ -13,7 +13,8 @@ def run(*args, env=None):
 
 @pytest.mark.slow
 def test_train_json_then_cached(tmp_path):
-    args = ["train", "--profile", "smoke", "--bits", "16", "--json", "--no-progress", "--runs-dir", str(tmp_path)]
+    args = ["train", "--profile", "smoke", "--bits", "16", "--epochs", "1", "--json", "--no-progress", "--runs-dir",
+            str(tmp_path)]
     first = run(*args)
     assert first.returncode == 0, first.stderr
     row = json.loads(first.stdout)

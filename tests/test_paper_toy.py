@@ -39,7 +39,7 @@ def args(data, runs, out, *extra):
 def toy(tmp_path_factory, monkeypatch_module):
     tmp = tmp_path_factory.mktemp("paper-toy")
     monkeypatch_module.setenv("TORCH_HOME", str(tmp / "torch"))  # no ImageNet weights: --random-init
-    data = make_multilabel_listfile(tmp / "NUS-WIDE", n=200, size=72, classes=21, queries=8, train=64,
+    data = make_multilabel_listfile(tmp / "NUS-WIDE", n=120, size=72, classes=21, queries=8, train=32,
                                     density=2 / 21)
     t0 = time.perf_counter()
     code = main(args(data, tmp / "runs", tmp / "out"))
