@@ -36,6 +36,7 @@ import torch
 from saatlib.attack.base import OMIT, Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.primitives import binarize, check_budget, check_positive
+from saatlib.profiles import default_attack_setting
 
 
 def target_code_loss(h: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -112,7 +113,7 @@ class AnchorParams:
 
     Args:
         n: database codes per anchor (1: P2P, 9: DHTA).
-        eps: l_inf budget (released 0.032). step_size: (1/255). steps: (2000).
+        eps: l_inf budget (default: the default profile's; released 0.032). step_size: (1/255). steps: (default: the default profile's; released 2000).
         random_start: start at a random point of the ball (released: no).
         rule: engine update rule (default: the signed gradient; None is the same).
         schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
@@ -121,9 +122,9 @@ class AnchorParams:
     """
 
     n: int = 9
-    eps: float = 0.032
+    eps: float = default_attack_setting("P2P", "eps")  # the default profile's budget (P2P's = DHTA's)
     step_size: float = 1 / 255
-    steps: int = 2000
+    steps: int = default_attack_setting("P2P", "steps")
     random_start: bool = False
     rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
     schedule: Sequence[float] | None = SAAT_SCHEDULE

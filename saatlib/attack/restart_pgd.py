@@ -21,6 +21,7 @@ import torch
 from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
 from saatlib.primitives import binarize, check_budget, check_positive, eval_mode
+from saatlib.profiles import check_budget_settings
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -34,10 +35,11 @@ class RestartPGDParams:
         schedule: tanh scale by tenths of the run (None: a = 1).
     """
 
-    eps: float = 8 / 255
-    steps: int = 200
-    step_size: float = 1 / 255
-    restarts: int = 3
+    # the default profile's check attack
+    eps: float = check_budget_settings()["eps"]
+    steps: int = check_budget_settings()["steps"]
+    step_size: float = check_budget_settings()["step_size"]
+    restarts: int = check_budget_settings()["restarts"]
     schedule: Sequence[float] | None = SAAT_SCHEDULE
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ from saatlib.attack.base import (Attack, AttackContext, legacy_pgd_key, rule_par
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.dmfl import RELEASED_WEIGHTING, WEIGHTINGS, mainstay_codes
 from saatlib.primitives import check_budget, check_positive
+from saatlib.profiles import default_attack_setting
 
 
 def mainstay_loss(h: torch.Tensor, target: torch.Tensor, targeted: bool) -> torch.Tensor:
@@ -44,9 +45,9 @@ class SAATParams:
         exact_ties: exact DMFL ties (+1), or the sign of float32 noise as the released code.
     """
 
-    eps: float = 8 / 255
+    eps: float = default_attack_setting("SAAT", "eps")  # the default profile's budget
     step_size: float = 1 / 255
-    steps: int = 100
+    steps: int = default_attack_setting("SAAT", "steps")
     targeted: bool = False
     rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
     random_start: bool = True

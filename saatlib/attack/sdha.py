@@ -41,6 +41,7 @@ from saatlib.attack.engine import SAAT_SCHEDULE
 from saatlib.attack.hag import optimise_in_ball
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, binarize, check_budget, check_positive, check_reference_batch,
                                 eval_mode, shares_label)
+from saatlib.profiles import default_attack_setting
 
 
 def soft_bit_distance(t: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -105,7 +106,7 @@ class SDHAParams:
     """Hyper-parameters of :class:`SDHAAttack`.
 
     Args:
-        eps: l_inf budget (8/255). steps: iterations (released 1500).
+        eps: l_inf budget, steps: iterations (default: the default profile's; released 8/255, 1500).
         lr: Adam learning rate (0.01; betas 0.9, 0.999).
         weight: surrogate weight before division by K (25).
         sigma: sigmoid sharpness (5). z: Hamming weight exponent (0.5).
@@ -115,8 +116,8 @@ class SDHAParams:
             invariant, but its epsilon is not), independent of its batch-mates.
     """
 
-    eps: float = 8 / 255
-    steps: int = 1500
+    eps: float = default_attack_setting("SDHA", "eps")  # the default profile's budget
+    steps: int = default_attack_setting("SDHA", "steps")
     lr: float = 0.01
     weight: float = 25.0
     sigma: float = 5.0

@@ -20,6 +20,7 @@ from saatlib.attack.base import Attack, AttackContext, legacy_pgd_key, rule_para
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.attack.prototype import PrototypeNet, prototype_codes, train_prototype_net
 from saatlib.primitives import check_budget, check_positive
+from saatlib.profiles import default_attack_setting
 
 
 def _fingerprint(t: torch.Tensor) -> tuple:
@@ -32,7 +33,7 @@ class THAParams:
     """Hyper-parameters of :class:`THAAttack`.
 
     Args:
-        eps: l_inf budget (8/255). step_size: (1/255). steps: (100).
+        eps: l_inf budget, steps (default: the default profile's; released 8/255, 100). step_size: (1/255).
         random_start: (released: no). rule: engine update rule (default: the signed gradient).
         schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
         pnet_steps: PrototypeNet training steps (released 100 x 300 = 30000).
@@ -41,9 +42,9 @@ class THAParams:
         pnet_lr: Adam learning rate of the PrototypeNet (1e-4; betas (0.5, 0.999)).
     """
 
-    eps: float = 8 / 255
+    eps: float = default_attack_setting("THA", "eps")  # the default profile's budget
     step_size: float = 1 / 255
-    steps: int = 100
+    steps: int = default_attack_setting("THA", "steps")
     random_start: bool = False
     rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
     schedule: Sequence[float] | None = SAAT_SCHEDULE

@@ -3,34 +3,45 @@ from __future__ import annotations
 
 import argparse
 
+from saatlib.attack.registry import attack_fields, registered_attacks, runs_targeted
 from saatlib.attack.variants import RULE_NAMES
 from saatlib.experiments.attacks import run_attack
 from saatlib.cli.common import add_common, collapse_warning, emit, precision_of, dataset_label, victim_config
 from saatlib.seeding import set_threads
 from saatlib.store import RunStore
 
-HELP = "attack the query set of a trained hash model (SAAT, HAG, SDHA, P2P, DHTA, THA) and print MAP / t-MAP"
+HELP = "attack the query set of a trained hash model (an attack of the registry) and print MAP / t-MAP"
+
+
+def _method_help() -> str:
+    """The registered attacks, non-targeted and targeted (:func:`saatlib.attack.registry.registered_attacks`)."""
+    names = registered_attacks()
+    plain = [n for n in names if False in runs_targeted(n)]
+    targeted = [n for n in names if True in runs_targeted(n)]
+    return f"attack: {', '.join(plain)} (non-targeted); {', '.join(targeted)} (with --targeted)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
-    p.add_argument("--method", default="SAAT", help="attack: SAAT, HAG, SDHA (non-targeted); SAAT, P2P, DHTA, THA "
-                                                  "(with --targeted)")
+    p.add_argument("--method", default="SAAT", help=_method_help())
     p.add_argument("--targeted", action="store_true", help="targeted attack (t-MAP against drawn target labels)")
     p.add_argument("--hash-method", default="DPH", help="hashing method of the victim model")
     p.add_argument("--rule", default=None, choices=RULE_NAMES, help="update rule variant of the SAAT attack")
     p.add_argument("--eps", type=float, default=None, help="l_inf budget in [0,1] pixels (default: the profile's)")
     p.add_argument("--steps", type=int, default=None, help="attack iterations (default: the profile's)")
     p.add_argument("--pnet-steps", type=int, default=None,
-                   help="THA's PrototypeNet training steps (default: the profile's)")
+                   help="PrototypeNet training steps of "
+                        f"{', '.join(n for n in registered_attacks() if 'pnet_steps' in attack_fields(n))} "
+                        "(default: the profile's)")
     p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")
     p.add_argument("--topk", type=int, default=-1, help="MAP@topk (default: the profile's)")
 
 
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
-    if args.pnet_steps is not None and args.method.upper() != "THA":
-        raise ValueError(f"--pnet-steps is a parameter of THA (its PrototypeNet), not of {args.method}")
+    if args.pnet_steps is not None and "pnet_steps" not in attack_fields(args.method):
+        with_pnet = " and ".join(n for n in registered_attacks() if "pnet_steps" in attack_fields(n))
+        raise ValueError(f"--pnet-steps is a parameter of {with_pnet} (a PrototypeNet), not of {args.method}")
     config = victim_config(args, args.hash_method)
     r = run_attack(config, args.method, targeted=args.targeted, profile=args.profile, eps=args.eps,
                    steps=args.steps, rule=args.rule, num_queries=args.num_queries, topk=args.topk,

@@ -44,15 +44,14 @@ from saatlib.compute import Precision
 from saatlib.data import data_loader
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
 from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from saatlib.profiles import defense_budget
 from saatlib.schedules import multistep_factor
 
 log = logging.getLogger(__name__)
 
-#: hyper-parameters every defense has (the paper's inner maximisation)
+#: hyper-parameters every defense has besides its inner PGD's budget (``eps``, ``step_size``, ``steps``,
+#: pixels of [0, 1]), whose default is the default profile's (:func:`saatlib.profiles.defense_budget`)
 COMMON_DEFAULTS: dict[str, Any] = {
-    "eps": 8 / 255,          # l_inf budget of the inner PGD
-    "step_size": 2 / 255,    # PGD step
-    "steps": 7,              # PGD iterations
     "random_start": True,    # uniform start in the eps-ball
     "attack_mode": "eval",   # model mode during the inner PGD: "eval" (engine) or "train" (released code)
     "batch_size": 32,
@@ -97,8 +96,9 @@ class Defense:
             on ``device``); trained in place.
         train_set: the training ImageSet (labels (N, C)).
         hash_method: the victim's hashing method (its loss is the benign term).
-        params: hyper-parameters: :data:`COMMON_DEFAULTS` plus the subclass's
-            ``defaults``, overridden by the caller's values.
+        params: hyper-parameters: :data:`COMMON_DEFAULTS`, the default profile's inner PGD budget
+            (:func:`saatlib.profiles.defense_budget`) and the subclass's ``defaults``, overridden by
+            the caller's values.
         seed: seeds the random starts (and any other draw of the defense).
         device: torch device.
         database_labels: (N_db, C) database labels (ATRDH draws targets from
@@ -140,7 +140,7 @@ class Defense:
     @classmethod
     def resolve_params(cls, params: dict | None) -> dict:
         """Defaults (common, then the method's) overridden by ``params``; unknown keys are an error."""
-        out = dict(COMMON_DEFAULTS, **cls.defaults)
+        out = dict(COMMON_DEFAULTS, **defense_budget(), **cls.defaults)
         for key, value in (params or {}).items():
             if key not in out:
                 raise ValueError(f"unknown {cls.name} hyper-parameter {key!r}; known: {sorted(out)}")

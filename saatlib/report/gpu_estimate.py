@@ -15,7 +15,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from saatlib.attack.registry import build_attack
 from saatlib.profiles import get_profile
+from saatlib.report.tables import TABLE1
 
 RESOURCE = Path(__file__).resolve().parent.parent / "resources" / "gpu_check.json"
 #: passes per image of one step of adversarial training (7-step inner PGD + the outer step), against plain training
@@ -44,8 +46,10 @@ def paper_estimate(gpu: dict, num_train: int, num_query: int, profile: str = "pa
     epoch_rate = rates["one epoch of SAAT adversarial training"][col]  # training images per second
     prof = get_profile(profile)
     out = {"victim": prof["hashing"]["epochs"] * num_train / (AT_PASSES * epoch_rate)}
-    for name, steps in prof["attack"]["steps"].items():
-        out[f"attack {name}"] = num_query / attack_rate * steps / 100
+    for row in TABLE1:
+        if row.attack is not None:
+            steps = build_attack(row.attack, row.targeted, profile).steps
+            out[f"attack {row.name}"] = num_query / attack_rate * steps / 100
     for defense in ("SAAT", "ATRDH", "CgAT"):
         out[f"defense {defense}"] = prof["defense"][defense]["epochs"] * num_train / epoch_rate
     return out

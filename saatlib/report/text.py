@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from saatlib.profiles import DEFAULT_PROFILE, attack_budget_255, per_255, training_budget_255
 from saatlib.report import rule
 from saatlib.report.comparisons import Comparison
 from saatlib.report.paper import PAPER_DATASETS, paper_value
@@ -138,7 +139,8 @@ def ablation_verdict_markdown(ablation: Mapping[str, Mapping[str, float]], compa
 
 
 def eps_budget_markdown(eps_255: Sequence[float], maps: Sequence[float], l2: Sequence[float],
-                        benign: float, reference: float | None = None) -> tuple[str, float]:
+                        benign: float, reference: float | None = None,
+                        profile: str | None = None) -> tuple[str, float]:
     """How much of the damage the reference budget (the profile's) does, and whether a larger one still adds much.
 
     Args:
@@ -149,12 +151,15 @@ def eps_budget_markdown(eps_255: Sequence[float], maps: Sequence[float], l2: Seq
     Returns:
         (Markdown, share): ``share`` is the part of the MAP drop of the largest
         budget that the reference budget achieves (0 when the largest does not
-        lower MAP). The reference is ``reference`` (units of 1/255) when among the budgets, else the
+        lower MAP). The reference is ``reference`` (units of 1/255; None with ``profile``: that profile's
+        budget, :func:`saatlib.profiles.attack_budget_255`) when among the budgets, else the
         middle one; the verdict says whether the largest budget still removes
         at least half the MAP left at the reference (not a saturation point),
         or the reference does 70% of the damage or more (a larger budget mostly
         buys visibility), or neither (a compromise with visibility).
     """
+    if reference is None and profile is not None:
+        reference = attack_budget_255(profile)
     by_eps, norm = dict(zip(eps_255, maps)), dict(zip(eps_255, l2))
     top = max(eps_255)
     ref = reference if reference in eps_255 else sorted(eps_255)[len(eps_255) // 2]
@@ -197,7 +202,8 @@ def steps_markdown(maps: Mapping[int, float], profile_steps: int, comparison: Co
 
 
 def attack_summary_markdown(table1: Sequence[Comparison], ablation: Sequence[Comparison],
-                            steps: Comparison, budget_share: float, budget_255: float, top_255: float) -> str:
+                            steps: Comparison, budget_share: float, budget_255: float | None, top_255: float,
+                            profile: str = DEFAULT_PROFILE) -> str:
     """Chapter 4's findings as bullets, with their numbers and labels.
 
     Args:
@@ -205,8 +211,10 @@ def attack_summary_markdown(table1: Sequence[Comparison], ablation: Sequence[Com
         ablation: :func:`saatlib.report.comparisons.ablation_comparisons`.
         steps: the most iterations against the profile's.
         budget_share: share of the largest budget's MAP drop that the profile's budget achieves.
-        budget_255, top_255: the profile's budget and the largest of the sweep (units of 1/255).
+        budget_255, top_255: the profile's budget (None: ``profile``'s,
+            :func:`saatlib.profiles.attack_budget_255`) and the largest of the sweep (units of 1/255).
     """
+    budget_255 = attack_budget_255(profile) if budget_255 is None else budget_255
     lines = family_bullets([*table1, *ablation])
     lines.append(f"* Budget: {budget_255:g}/255 does {budget_share:.0%} of the MAP drop of {top_255:g}/255. "
                  f"Iterations: {steps.claim}: **{steps.label}** ({estimate(steps.verdict)}).")
@@ -265,19 +273,21 @@ def defense_verdict_markdown(comparisons: Sequence[Comparison], ours: Mapping[st
 
 
 def masking_markdown(comparisons: Sequence[Comparison], checks: Mapping[tuple[str, str], Mapping],
-                     budget_255: float) -> str:
+                     budget_255: float | None = None, profile: str = DEFAULT_PROFILE) -> str:
     """The gradient-masking checks, judged, and what they rule out and what they do not.
 
     Args:
         comparisons: :func:`saatlib.report.comparisons.masking_comparisons` of every model.
         checks: ``{(dataset, defense): saatlib.experiments.masking_checks(...)}``.
-        budget_255: the training budget (units of 1/255), to say how large the large budget is.
+        budget_255: the training budget (units of 1/255), to say how large the large budget is
+            (None: ``profile``'s, :func:`saatlib.profiles.training_budget_255`).
     Returns:
         Markdown: every check with its label; the symptoms of masking found (a transfer attack
         stronger than the white-box one, MAP above chance at the large budget) on defended models;
         how much the stronger attack takes beyond the table's; what the checks rule out and what not.
     """
-    large_255 = max(round(v["large_eps"] * 255, 3) for v in checks.values())
+    budget_255 = training_budget_255(profile) if budget_255 is None else budget_255
+    large_255 = max(per_255(v["large_eps"]) for v in checks.values())
     defended = [c for c in comparisons if not c.key.endswith(".none")]
     symptoms = [c for c in defended if c.label == rule.SUPPORTED and not c.key.startswith("masking.stronger.")]
     stronger = [c for c in defended if c.label == rule.SUPPORTED and c.key.startswith("masking.stronger.")]
@@ -303,17 +313,20 @@ def masking_markdown(comparisons: Sequence[Comparison], checks: Mapping[tuple[st
     return "\n".join(lines)
 
 
-def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[float]], train_eps_255: float,
-                       leader: Comparison | None = None) -> str:
+def eps_curve_markdown(eps_255: Sequence[float], curves: Mapping[str, Sequence[float]],
+                       train_eps_255: float | None = None, leader: Comparison | None = None,
+                       profile: str = DEFAULT_PROFILE) -> str:
     """Which defense keeps most MAP at the largest budget, and every curve's values (MAP in %).
 
     Args:
         eps_255: budgets in units of 1/255, in the order of the curves' values.
         curves: ``{defense: [MAP at each budget]}`` with ``"none"`` (undefended) among them.
-        train_eps_255: the defenses' training budget (units of 1/255).
+        train_eps_255: the defenses' training budget (units of 1/255; None: ``profile``'s,
+            :func:`saatlib.profiles.training_budget_255`).
         leader: the highest curve against the runner-up at the largest budget, judged
             (:func:`saatlib.report.comparisons.curve_leader`).
     """
+    train_eps_255 = training_budget_255(profile) if train_eps_255 is None else train_eps_255
     top = eps_255.index(max(eps_255))
     best = max(curves, key=lambda m: curves[m][top])
     return (f"At {eps_255[top]:g}/255, {eps_255[top] / train_eps_255:g} times the training budget, the highest "
