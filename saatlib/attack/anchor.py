@@ -193,8 +193,8 @@ class P2PAttack(AnchorAttack):
     paper = "P2P baseline of Bai et al., Targeted Attack for Deep Hashing based Retrieval, ECCV 2020"
 
     @classmethod
-    def default_params(cls) -> AnchorParams:
-        return AnchorParams(n=1)
+    def default_params(cls, **overrides) -> AnchorParams:
+        return AnchorParams(**{"n": 1, **overrides})
 
 
 class DHTAAttack(AnchorAttack):

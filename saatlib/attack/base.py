@@ -172,21 +172,23 @@ class Attack:
     def __init__(self, params=None, /, **overrides) -> None:
         if self.Params is None:
             raise TypeError(f"{type(self).__name__} defines no Params dataclass")
-        if params is None:
-            params = self.default_params()
-        elif not isinstance(params, self.Params):
+        if params is not None and not isinstance(params, self.Params):
             raise TypeError(f"{type(self).__name__} takes a {self.Params.__name__} (or keyword parameters), "
                             f"got {params!r}")
         known = {f.name for f in dataclasses.fields(self.Params)}
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise TypeError(f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters: {sorted(known)}")
-        self.params = dataclasses.replace(params, **overrides) if overrides else params
+        if params is None:
+            self.params = self.default_params(**overrides)
+        else:
+            self.params = dataclasses.replace(params, **overrides) if overrides else params
 
     @classmethod
-    def default_params(cls):
-        """The parameters of ``cls()`` (the dataclass's defaults unless the class says otherwise)."""
-        return cls.Params()
+    def default_params(cls, **overrides):
+        """The parameters of ``cls(**overrides)``: the dataclass's defaults (unless the class says otherwise)
+        with ``overrides`` (a field without a default, such as a budget the profile gives, must be among them)."""
+        return cls.Params(**overrides)
 
     def replace(self, **changes) -> "Attack":
         """A new attack of the same class with the fields ``changes`` replaced (validated again)."""
