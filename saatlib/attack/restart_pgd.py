@@ -20,7 +20,7 @@ import torch
 
 from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
-from saatlib.primitives import binarize, check_budget, check_positive, eval_mode
+from saatlib.primitives import binarize, check_budget, check_positive, eval_codes, eval_mode
 from saatlib.profiles import check_budget_settings
 
 
@@ -72,8 +72,7 @@ class RestartPGDAttack(Attack):
     def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None):
         engine = self.engine()
         with eval_mode(model):
-            with torch.no_grad():
-                benign = binarize(model(x.detach()))
+            benign = eval_codes(model, x.detach())
             best, best_dist = x.detach().clone(), torch.full((x.shape[0],), -1.0, device=x.device)
             for _ in range(self.restarts):
                 x_adv = engine.perturb(model, x, lambda h: (h * benign).mean(), generator)

@@ -40,7 +40,7 @@ from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, sche
 from saatlib.attack.engine import SAAT_SCHEDULE
 from saatlib.attack.hag import optimise_in_ball
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, binarize, check_budget, check_positive, check_reference_batch,
-                                eval_mode, shares_label)
+                                eval_codes, shares_label)
 from saatlib.profiles import default_attack_setting
 
 
@@ -153,8 +153,7 @@ class SDHAAttack(Attack):
     def targets(self, model, x, labels, context: AttackContext):
         """(relevance (B, N) as 0/1 float, training codes (N, K), fallback benign codes (B, K))."""
         rel = shares_label(labels.to(x.device), context.train_labels.to(x.device)).to(x.dtype)
-        with eval_mode(model), torch.no_grad():
-            fallback = binarize(model(x.detach(), 1.0))
+        fallback = eval_codes(model, x.detach())
         return rel, binarize(context.train_codes.to(x.device).float()), fallback
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):

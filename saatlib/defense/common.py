@@ -38,7 +38,7 @@ from typing import Any, Callable
 import torch
 from tqdm.auto import tqdm
 
-from saatlib import distributed
+from saatlib import distributed, seeding
 from saatlib.attack.engine import LinfPGD
 from saatlib.compute import Precision
 from saatlib.data import data_loader
@@ -131,7 +131,7 @@ class Defense:
         if p["attack_mode"] not in ("eval", "train"):
             raise ValueError(f"attack_mode must be 'eval' or 'train', got {p['attack_mode']!r}")
         self.pgd = LinfPGD(p["eps"], p["step_size"], p["steps"], p["random_start"], schedule=None)
-        self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
+        self.generator = seeding.generator(self.seed, self.device)
         self.database_labels = database_labels
         self.total_steps = 1
         self.resumed_from_epoch = 0  # set by adversarial_training
@@ -301,11 +301,9 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
     if steps_per_epoch == 0:
         raise ValueError(f"batch_size {batch_size} exceeds the {len(train_set)} training items")
     defense.total_steps = epochs * steps_per_epoch
-    cuda = [device.index or 0] if device.type == "cuda" else []
     world = distributed.world_size()
     swapped = distributed._swap_batchnorms(model, False) if world > 1 else []  # batch statistics of the global batch
-    with torch.random.fork_rng(devices=cuda), _restore(swapped):
-        torch.manual_seed(seed)
+    with seeding.seeded(seed, device), _restore(swapped):
         history: list[dict] = []
         start = 0
         state = load_checkpoint(checkpoint) if checkpoint is not None else None
