@@ -33,7 +33,7 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import OMIT, Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, rule_param, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.primitives import binarize, check_budget, check_positive
 from saatlib.profiles import default_attack_setting
@@ -160,12 +160,6 @@ class AnchorAttack(Attack):
         """The PGD engine of these parameters (built at every call)."""
         p = self.params
         return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters: the attack's name, "rule": null for PGD, no schedule;
-        # anchor_draw left out at "shared", the draw every stored run used
-        return dict(legacy_pgd_key(self.params), name=self.name,
-                    anchor_draw=OMIT if self.anchor_draw == "shared" else self.anchor_draw)
 
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         """The shared anchors of ``labels`` (with ``anchor_draw="per_query"`` see :meth:`reference_codes_of`)."""

@@ -37,7 +37,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, tanh_scale
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, check_budget, check_positive, check_reference_batch,
                                 eval_mode, project_linf)
@@ -157,10 +157,6 @@ class HAGAttack(Attack):
     uses_generator = False  # deterministic: the generator is never drawn from
     paper = "Yang et al., Adversarial Examples for Hamming Space Search, IEEE Trans. Cybernetics 2018"
     targeted = False
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters held no schedule (the SAAT schedule)
-        return legacy_schedule_key(self.schedule)
 
     def benign_codes(self, model, x: torch.Tensor) -> torch.Tensor:
         """Relaxed benign codes model(x) at a = 1 (eval mode; no graph)."""

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
 from saatlib.primitives import binarize, check_budget, check_positive, eval_codes, eval_mode
 from saatlib.profiles import check_budget_settings
@@ -64,10 +64,6 @@ class RestartPGDAttack(Attack):
         """The PGD engine of one restart (random start; built at every call)."""
         p = self.params
         return LinfPGD(p.eps, p.step_size, p.steps, random_start=True, schedule=p.schedule)
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters held no schedule (the SAAT schedule)
-        return legacy_schedule_key(self.schedule)
 
     def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None):
         engine = self.engine()

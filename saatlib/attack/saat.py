@@ -12,7 +12,7 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import (Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param,
+from saatlib.attack.base import (Attack, AttackContext, rule_param, schedule_param,
                                  set_params)
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.dmfl import RELEASED_WEIGHTING, WEIGHTINGS, mainstay_codes
@@ -82,10 +82,6 @@ class SAATAttack(Attack):
         """The PGD engine of these parameters (built at every call)."""
         p = self.params
         return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters: the attack's name and rule name, no schedule, no rule parameters
-        return dict(legacy_pgd_key(self.params, named_rule=True), name=self.name, rule_name=self.params.rule.name)
 
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         return mainstay_codes(labels, context.train_codes, context.train_labels, self.weighting, self.exact_ties)

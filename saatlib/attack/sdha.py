@@ -36,7 +36,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE
 from saatlib.attack.hag import optimise_in_ball
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, binarize, check_budget, check_positive, check_reference_batch,
@@ -145,10 +145,6 @@ class SDHAAttack(Attack):
     uses_generator = False  # deterministic: the generator is never drawn from
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
     targeted = False
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters held no schedule (the SAAT schedule)
-        return legacy_schedule_key(self.schedule)
 
     def targets(self, model, x, labels, context: AttackContext):
         """(relevance (B, N) as 0/1 float, training codes (N, K), fallback benign codes (B, K))."""

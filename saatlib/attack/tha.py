@@ -16,7 +16,7 @@ from typing import Sequence
 import torch
 
 from saatlib.attack.anchor import target_code_loss
-from saatlib.attack.base import Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, rule_param, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
 from saatlib.attack.prototype import PrototypeNet, prototype_codes, train_prototype_net
 from saatlib.primitives import check_budget, check_positive
@@ -82,11 +82,6 @@ class THAAttack(Attack):
         """The PGD engine of these parameters (built at every call)."""
         p = self.params
         return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters: "rule": null for PGD, no schedule, and the (then empty)
-        # PrototypeNet cache slots, which the old config() picked up as None
-        return dict(legacy_pgd_key(self.params), _pnet=None, _pnet_key=None)
 
     @property
     def pnet(self) -> PrototypeNet | None:

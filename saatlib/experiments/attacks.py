@@ -23,6 +23,7 @@ from saatlib.compute import Precision
 from saatlib.data import data_loader
 from saatlib.hashing import encode
 from saatlib.experiments.hash_models import get_hash_model, load_data
+from saatlib.experiments.keys import EXAMPLES_VERSION, attack_key_config
 from saatlib.profiles import get_profile
 from saatlib.store import RunStore
 
@@ -34,7 +35,6 @@ ATTACK_KIND = "attack"
 TARGETS_KIND = "target_labels"
 #: run-store kind of adversarial examples (images and codes) beside an attack's numbers
 EXAMPLES_KIND = "attack_examples"
-EXAMPLES_VERSION = 1
 
 
 def model_codes(hash_config: dict, model, splits, store: RunStore, device="cpu") -> dict[str, torch.Tensor]:
@@ -120,11 +120,11 @@ def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | Non
                precision=None) -> dict:
     """Run-store key of an attack's result: the attacked model's config (a hashing
     or defense config), the attack's class and hyper-parameters
-    (:meth:`saatlib.attack.base.Attack.key_config`: its config, with the fields added
-    since at their former implicit values left out), the number of attacked
-    queries, topk and the seed; and ``precision`` (:class:`saatlib.compute.Precision`) only
-    when it is not the float32 default, so stored results keep their keys."""
-    key = {"model": model_key, "attack": dict(attack.key_config(), cls=type(attack).__name__),
+    (:func:`saatlib.experiments.keys.attack_key_config`: its config, written as stored runs
+    had it), the number of attacked queries, topk and the seed; and ``precision``
+    (:class:`saatlib.compute.Precision`) only when it is not the float32 default
+    (:data:`saatlib.experiments.keys.ONLY_WHEN_SET`), so stored results keep their keys."""
+    key = {"model": model_key, "attack": dict(attack_key_config(attack), cls=type(attack).__name__),
            "num_queries": num_queries, "topk": topk, "seed": seed}
     if Precision.of(precision).key() is not None:
         key["precision"] = Precision.of(precision).key()

@@ -18,6 +18,7 @@ from saatlib.data.registry import loader_image_size, native_image_size
 from saatlib.data.transforms import REFERENCE_CROP
 from saatlib.hashing import canonical_method, encode, train_hashing
 from saatlib.hashing.train import CHECKPOINT_FORMAT as TRAIN_CHECKPOINT_FORMAT
+from saatlib.experiments.keys import HASH_VERSION
 from saatlib.metrics import mean_average_precision
 from saatlib.models import build_model
 from saatlib.models.backbones import IMAGENET_BACKBONES
@@ -27,7 +28,7 @@ from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
-CONFIG_VERSION = 3  # bump when a change to models or training invalidates stored runs (3: smallcnn widths)
+CONFIG_VERSION = HASH_VERSION  # saatlib.experiments.keys (3: smallcnn widths)
 HASH_KIND = "hash_model"
 
 

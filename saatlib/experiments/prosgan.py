@@ -24,12 +24,12 @@ from saatlib.data import data_loader
 from saatlib.experiments.attacks import (ATTACK_KIND, attack_key, context_from_codes, model_codes, profile_sizes,
                                          query_batch, stored_attack_result)
 from saatlib.experiments.hash_models import get_hash_model, load_data
+from saatlib.experiments.keys import PROSGAN_VERSION
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
 PROSGAN_KIND = "prosgan"
-PROSGAN_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.pt"
 
 
