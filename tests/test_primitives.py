@@ -52,3 +52,4 @@ def test_every_code_computation_keeps_the_submodules_modes():
     p_modes = _modes(pnet)
     labels = torch.eye(2)
     assert torch.equal(prototype_codes(pnet, labels), eval_codes(pnet, labels)) and _modes(pnet) == p_modes
+

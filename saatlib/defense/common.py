@@ -30,18 +30,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
 
 from saatlib import distributed, seeding
 from saatlib.attack.engine import LinfPGD
 from saatlib.compute import Precision
 from saatlib.data import data_loader
+from saatlib.epochs import epoch_record, progress_bar
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
 from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
 from saatlib.profiles import defense_budget
@@ -315,8 +314,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
             log.info("%s: resuming after epoch %d of %d from %s", defense.name, start, epochs, checkpoint)
         step = start * steps_per_epoch
         model.train()
-        bar = tqdm(total=epochs * steps_per_epoch, initial=step, desc=defense.name, disable=not progress,
-                   leave=False)
+        bar = progress_bar(defense.name, epochs * steps_per_epoch, step, progress, leave=False)
         try:
             for epoch in range(start, epochs):
                 bar.set_description(f"{defense.name} epoch {epoch + 1}/{epochs}")
@@ -342,14 +340,11 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                         bar.set_postfix({k: f"{float(v) / n:.4f}" for k, v in sums.items()}, refresh=False)
                 if world > 1:  # the global batch's means: the mean of the ranks' (equal-sized) shares
                     sums = distributed.mean_over_ranks({k: torch.as_tensor(v, device=device) for k, v in sums.items()})
-                record = {"epoch": epoch, **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
-                          "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
-                          "trace": [{"step": i, **{k: float(v) for k, v in means.items()}} for i, means in trace]}
-                bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
-                if bad:
-                    raise FloatingPointError(f"{defense.name}: non-finite loss terms {bad} in epoch {epoch}")
+                record = epoch_record(defense.name, epoch, {
+                    **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
+                    "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+                    "trace": [{"step": i, **{k: float(v) for k, v in means.items()}} for i, means in trace]})
                 history.append(record)
-                log.info("%s epoch %d: %s", defense.name, epoch, record)
                 if checkpoint is not None and distributed.is_main():
                     save_checkpoint(checkpoint, epoch=epoch + 1, step=step, defense=defense.state_dict(),
                                     history=history, device=device)
