@@ -275,6 +275,36 @@ def check_budget_settings(profile: str = DEFAULT_PROFILE, dataset: str | None = 
             **defense_eval_settings(profile, dataset)["check"]}
 
 
+def hashing_settings(profile: str = DEFAULT_PROFILE, dataset: str | None = None) -> tuple[dict, dict]:
+    """``(data, hashing)``: the profile's protocol sizes (updated by ``dataset_overrides.<dataset>``) and its
+    victims' training settings (copies)."""
+    prof = get_profile(profile)
+    data = dict(prof["data"], **prof.get("dataset_overrides", {}).get(dataset, {}))
+    return data, prof["hashing"]
+
+
+def eval_topk(profile: str = DEFAULT_PROFILE) -> int | None:
+    """The profile's MAP cut-off (``eval.topk``; None: the whole database)."""
+    return get_profile(profile)["eval"]["topk"]
+
+
+def attack_num_queries(profile: str = DEFAULT_PROFILE) -> int | None:
+    """The queries the profile's attacks attack at most (``attack.num_queries``; None: all)."""
+    return get_profile(profile)["attack"]["num_queries"]
+
+
+def defense_settings(method: str, profile: str = DEFAULT_PROFILE, dataset: str | None = None) -> dict:
+    """The profile's settings of defense ``method``, lowest precedence first: ``defense.common``, the
+    method's entry, then the same two of ``defense.datasets.<dataset>``."""
+    section = get_profile(profile).get("defense", {})
+    per_dataset = section.get("datasets", {}).get(dataset, {}) if dataset is not None else {}
+    params: dict = {}
+    for level in (section, per_dataset):
+        params.update(level.get("common", {}))
+        params.update(level.get(method, {}))
+    return params
+
+
 def defense_eval_settings(profile: str = "default", dataset: str | None = None) -> dict:
     """The profile's defense-evaluation settings (``defense.eval``, updated by
     ``defense.datasets.<dataset>.eval``): ``num_queries``, ``attacks`` (None: the non-targeted attacks of

@@ -22,7 +22,7 @@ from saatlib.data import data_loader
 from saatlib.experiments.hash_models import get_hash_model, load_data
 from saatlib.experiments.keys import EXAMPLES_VERSION, attack_key_config
 from saatlib.experiments.runs import CODES_KIND, HashRun, model_codes  # noqa: F401 (CODES_KIND: read here by others)
-from saatlib.profiles import get_profile
+from saatlib.profiles import attack_num_queries, eval_topk
 from saatlib.store import RunStore
 
 ATTACK_KIND = "attack"
@@ -85,11 +85,10 @@ def stored_attack_result(store: RunStore, kind: str, key: dict) -> dict | None:
 
 def profile_sizes(profile: str, num_queries: int | None, topk: int | None) -> tuple[int | None, int | None]:
     """``(num_queries, topk)`` with -1 replaced by ``profile``'s attacked queries and MAP cut-off."""
-    prof = get_profile(profile)
     if num_queries == -1:
-        num_queries = prof["attack"]["num_queries"]
+        num_queries = attack_num_queries(profile)
     if topk == -1:
-        topk = prof["eval"]["topk"]
+        topk = eval_topk(profile)
     return num_queries, topk
 
 

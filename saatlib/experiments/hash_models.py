@@ -22,7 +22,7 @@ from saatlib.experiments.keys import HASH_VERSION
 from saatlib.metrics import mean_average_precision
 from saatlib.models import build_model
 from saatlib.models.backbones import IMAGENET_BACKBONES
-from saatlib.profiles import get_profile
+from saatlib.profiles import hashing_settings
 from saatlib.seeding import seeded
 from saatlib.store import RunStore
 
@@ -63,9 +63,7 @@ def hashing_config(
     ``precision`` (a :class:`saatlib.compute.Precision` or its key dict: bf16 autocast,
     channels-last) is kept the same way, only when it is not the float32 default.
     """
-    prof = get_profile(profile)
-    data, hp = prof["data"], prof["hashing"]
-    data.update(prof.get("dataset_overrides", {}).get(dataset, {}))
+    data, hp = hashing_settings(profile, dataset)
     for key, value in overrides.items():
         if value is None:
             continue

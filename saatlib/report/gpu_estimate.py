@@ -16,7 +16,8 @@ import json
 from pathlib import Path
 
 from saatlib.attack.registry import build_attack
-from saatlib.profiles import get_profile
+from saatlib.defense.registry import defense_params
+from saatlib.profiles import hashing_settings
 from saatlib.report.tables import TABLE1
 
 RESOURCE = Path(__file__).resolve().parent.parent / "resources" / "gpu_check.json"
@@ -44,14 +45,13 @@ def paper_estimate(gpu: dict, num_train: int, num_query: int, profile: str = "pa
     col = gpu["columns"].index("fp32")
     attack_rate = rates["SAAT attack, 100 iterations"][col]  # queries attacked to the end per second
     epoch_rate = rates["one epoch of SAAT adversarial training"][col]  # training images per second
-    prof = get_profile(profile)
-    out = {"victim": prof["hashing"]["epochs"] * num_train / (AT_PASSES * epoch_rate)}
+    out = {"victim": hashing_settings(profile)[1]["epochs"] * num_train / (AT_PASSES * epoch_rate)}
     for row in TABLE1:
         if row.attack is not None:
             steps = build_attack(row.attack, row.targeted, profile).steps
             out[f"attack {row.name}"] = num_query / attack_rate * steps / 100
     for defense in ("SAAT", "ATRDH", "CgAT"):
-        out[f"defense {defense}"] = prof["defense"][defense]["epochs"] * num_train / epoch_rate
+        out[f"defense {defense}"] = defense_params(defense, profile)["epochs"] * num_train / epoch_rate
     return out
 
 
