@@ -29,7 +29,7 @@ from saatlib import fidelity
 from saatlib.attack.registry import (NON_TARGETED, TARGETED, attack_fields, build_attack, registered_attacks,
                                      runs_targeted)
 from saatlib.metrics import relevant_to, top_retrievals
-from saatlib.profiles import defense_eval_settings, get_profile
+from saatlib.profiles import attack_num_queries, defense_eval_settings, get_profile
 from saatlib.report import paper
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ def attacked_queries(profile: str, dataset: str, num_queries) -> int | None:
         capped likewise), so Table I and Table II's undefended row attack one query set
         and share their runs; None = every query.
     """
-    cap = get_profile(profile)["attack"]["num_queries"]
+    cap = attack_num_queries(profile)
     want = num_queries.get(dataset) if isinstance(num_queries, Mapping) else num_queries
     if want is None:
         want = defense_eval_settings(profile, dataset)["num_queries"]
