@@ -33,8 +33,8 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext, rule_param, schedule_param, set_params
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
+from saatlib.attack.base import AttackContext, EngineAttack, rule_param, schedule_param, set_params
+from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 from saatlib.primitives import binarize, check_budget, check_positive
 from saatlib.profiles import default_attack_setting
 
@@ -141,7 +141,7 @@ class AnchorParams:
                    schedule=schedule_param(self.schedule))
 
 
-class AnchorAttack(Attack):
+class AnchorAttack(EngineAttack):
     """Targeted attack towards an anchor code built from n database codes (parameters: :class:`AnchorParams`).
 
     Called with the TARGET labels; uses ``context.db_codes``, ``context.db_labels``, ``context.seed``.
@@ -156,19 +156,9 @@ class AnchorAttack(Attack):
         n = self.params.n
         return "P2P" if n == 1 else ("DHTA" if n == 9 else f"DHTA-n{n}")
 
-    def engine(self) -> LinfPGD:
-        """The PGD engine of these parameters (built at every call)."""
-        p = self.params
-        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         """The shared anchors of ``labels`` (with ``anchor_draw="per_query"`` see :meth:`reference_codes_of`)."""
         return anchor_codes(labels, context.db_codes, context.db_labels, self.n, context.seed)
-
-    def replay_draws(self, x, labels, context, generator) -> None:
-        """The engine's draws (the random start) when its rule is the plain one, else the default."""
-        if generator is None or not self.engine().replay_draws(x, generator):
-            super().replay_draws(x, labels, context, generator)
 
     def reference_codes_of(self, x: torch.Tensor, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         """The anchors the attack uses for the queries x (B, C, H, W) with target ``labels`` (B, L)."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from saatlib.attack.engine import UpdateRule
+from saatlib.attack.engine import LinfPGD, UpdateRule
 
 
 @dataclass
@@ -203,3 +203,19 @@ class Attack:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
+
+
+class EngineAttack(Attack):
+    """An attack run by the PGD engine (SAAT, P2P, DHTA, THA): its ``Params`` has ``eps``, ``step_size``,
+    ``steps``, ``random_start``, ``schedule`` and ``rule``, and :meth:`engine` builds the
+    :class:`~saatlib.attack.engine.LinfPGD` of them at every call."""
+
+    def engine(self) -> LinfPGD:
+        """The PGD engine of these parameters (built at every call)."""
+        p = self.params
+        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
+
+    def replay_draws(self, x, labels, context, generator) -> None:
+        """The engine's draws (the random start) when its rule is the plain one, else the default."""
+        if generator is None or not self.engine().replay_draws(x, generator):
+            super().replay_draws(x, labels, context, generator)

@@ -12,9 +12,9 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import (Attack, AttackContext, rule_param, schedule_param,
+from saatlib.attack.base import (AttackContext, EngineAttack, rule_param, schedule_param,
                                  set_params)
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
+from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 from saatlib.dmfl import RELEASED_WEIGHTING, WEIGHTINGS, mainstay_codes
 from saatlib.primitives import check_budget, check_positive
 from saatlib.profiles import default_attack_setting
@@ -64,7 +64,7 @@ class SAATParams:
                    schedule=schedule_param(self.schedule), exact_ties=bool(self.exact_ties))
 
 
-class SAATAttack(Attack):
+class SAATAttack(EngineAttack):
     """Mainstay-code attack of SAAT, non-targeted or targeted (parameters: :class:`SAATParams`).
 
     ``SAATAttack(steps=10, targeted=True)`` or ``SAATAttack(SAATParams(...))``.
@@ -78,18 +78,8 @@ class SAATAttack(Attack):
         rule = self.params.rule.name
         return "SAAT" + ("-targeted" if self.params.targeted else "") + ("" if rule == "PGD" else f"-{rule}")
 
-    def engine(self) -> LinfPGD:
-        """The PGD engine of these parameters (built at every call)."""
-        p = self.params
-        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         return mainstay_codes(labels, context.train_codes, context.train_labels, self.weighting, self.exact_ties)
-
-    def replay_draws(self, x, labels, context, generator) -> None:
-        """The engine's draws (the random start) when its rule is the plain one, else the default."""
-        if generator is None or not self.engine().replay_draws(x, generator):
-            super().replay_draws(x, labels, context, generator)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None) -> torch.Tensor:
         target = self.reference_codes(labels.to(x.device), context)

@@ -16,8 +16,8 @@ from typing import Sequence
 import torch
 
 from saatlib.attack.anchor import target_code_loss
-from saatlib.attack.base import Attack, AttackContext, rule_param, schedule_param, set_params
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
+from saatlib.attack.base import AttackContext, EngineAttack, rule_param, schedule_param, set_params
+from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 from saatlib.attack.prototype import PrototypeNet, prototype_codes, train_prototype_net
 from saatlib.primitives import check_budget, check_positive
 from saatlib.profiles import default_attack_setting
@@ -65,7 +65,7 @@ class THAParams:
                    pnet_batch_size=int(batch), pnet_lr=check_positive(self.pnet_lr, "pnet_lr"))
 
 
-class THAAttack(Attack):
+class THAAttack(EngineAttack):
     """Prototype-code targeted attack (parameters: :class:`THAParams`)."""
 
     Params = THAParams
@@ -77,11 +77,6 @@ class THAAttack(Attack):
         super().__init__(params, **overrides)
         self._pnet: PrototypeNet | None = None
         self._pnet_key: tuple | None = None
-
-    def engine(self) -> LinfPGD:
-        """The PGD engine of these parameters (built at every call)."""
-        p = self.params
-        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
 
     @property
     def pnet(self) -> PrototypeNet | None:
@@ -106,11 +101,6 @@ class THAAttack(Attack):
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         self.prepare(None, context)
         return prototype_codes(self._pnet, labels).to(labels.device)
-
-    def replay_draws(self, x, labels, context, generator) -> None:
-        """The engine's draws (the random start) when its rule is the plain one, else the default."""
-        if generator is None or not self.engine().replay_draws(x, generator):
-            super().replay_draws(x, labels, context, generator)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
         target = self.reference_codes(labels.to(x.device), context).to(x.device)
