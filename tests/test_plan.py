@@ -25,7 +25,7 @@ class Stop(Exception):
 
 def make_plan(store, cfg, splits, **kw):
     return plan_run([cfg], ATTACKS, "smoke", store, defenses=["SAAT"], defense_attacks=["HAG"], steps=3,
-                    num_queries=5, topk=20, calibration=CAL, pnet_steps=4, splits=splits, **kw)
+                    num_queries=5, topk=20, calibration=CAL, attack_overrides={"pnet_steps": 4}, splits=splits, **kw)
 
 
 def test_stage_counts_estimates_and_status(tmp_path):
@@ -110,4 +110,7 @@ def test_paper_plan_at_nus_wide_size(tmp_path):
     assert tha.steps["pnet"] == 30000
     saat_def = next(s for s in plan.stages if s.what == "defend SAAT")
     assert saat_def.forward == 20 * (10500 // 32) * 32 * (7 + 2)  # 20 epochs, 7-step inner PGD + 2 passes
-    assert len(plan.stages) == 1 + 1 + 7 + 2 * (1 + 3) and "alexnet at 224x224" in text
+    # ProS-GAN: 100 epochs over the training set (released sizes), then one generator pass per query
+    pros = next(s for s in plan.stages if s.what.startswith("attack ProS-GAN"))
+    assert pros.images == 100 * 10500 + 2100 and pros.steps["pnet"] == 30000
+    assert len(plan.stages) == 1 + 1 + 8 + 2 * (1 + 3) and "alexnet at 224x224" in text

@@ -120,4 +120,4 @@ def test_attack_pnet_steps_reach_tha(photos, tmp_path, capsys):
     assert entry["attack"]["cls"] == "THAAttack" and entry["attack"]["pnet_steps"] == 3
     capsys.readouterr()  # a parameter THA has, not SAAT: refused in one line, not ignored
     assert main(["attack", *common, "--method", "SAAT", "--pnet-steps", "3"]) == 2
-    assert "--pnet-steps is a parameter of THA" in capsys.readouterr().err
+    assert "--pnet-steps is a parameter of the attacks with a PrototypeNet (THA, ProS-GAN)" in capsys.readouterr().err

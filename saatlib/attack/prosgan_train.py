@@ -74,6 +74,28 @@ def adversarial_image(o: torch.Tensor, x: torch.Tensor, eps: float, bound: str) 
     raise ValueError(f"bound must be one of {BOUNDS}, got {bound!r}")
 
 
+def generator_loss(model, disc, x: torch.Tensor, x_adv: torch.Tensor, target_labels: torch.Tensor,
+                   target_codes: torch.Tensor, params) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+    """ProS-GAN's generator loss (the release's ``TargetAttackGAN.train``), on the [-1, 1] scale x' = 2x - 1:
+
+        L_G = w_rec * mean((x_adv' - x')^2) + w_hash * (1 - mean(tanh(a W phi(x_adv)) * t))
+              + w_adv * mean((D(x_adv') - [y_t, 0])^2)
+
+    Args:
+        model: the victim (eval mode; ``model(x, a)`` its relaxed code at tanh scale a = ``params.hash_scale``).
+        disc: the discriminator ((B, C, S, S) -> (B, L + 1): labels and the fake flag, 0 = real).
+        x, x_adv: (B, C, S, S) benign and adversarial images in [0, 1].
+        target_labels: (B, L) y_t; target_codes: (B, K) the prototype codes t in {-1, 1}.
+        params: :class:`~saatlib.attack.prosgan.ProSGANParams` (weights w_rec, w_hash, w_adv).
+    Returns:
+        L_G and its three terms (reconstruction, Hamming alignment, adversarial), each a scalar.
+    """
+    adv = lsgan_loss(disc(2 * x_adv - 1), target_labels, True)
+    rec = ((2 * x_adv - 1) - (2 * x - 1)).square().mean()
+    hash_loss = 1 - (model(x_adv, params.hash_scale) * target_codes).mean()
+    return params.rec_weight * rec + params.hash_weight * hash_loss + params.adv_weight * adv, (rec, hash_loss, adv)
+
+
 def train_prosgan_prototype(codes: torch.Tensor, code_labels: torch.Tensor, db_labels: torch.Tensor,
                             steps: int, batch_size: int = 64, lr: float = 1e-4, hidden: int = 4096,
                             seed: int = 0) -> tuple[ProSPrototypeNet, list[float]]:
@@ -202,10 +224,7 @@ def train_prosgan(model, images: torch.Tensor, image_labels: torch.Tensor, train
                     opt_d.step()
                     sums["d"] += d_loss.item()
                     d_steps += 1
-                adv = lsgan_loss(disc(2 * x_adv - 1), y_t, True)
-                rec = ((2 * x_adv - 1) - (2 * x - 1)).square().mean()
-                hash_loss = 1 - (model(x_adv, params.hash_scale) * code_t).mean()
-                g_loss = params.rec_weight * rec + params.hash_weight * hash_loss + params.adv_weight * adv
+                g_loss, (rec, hash_loss, adv) = generator_loss(model, disc, x, x_adv, y_t, code_t, params)
                 grads = torch.autograd.grad(g_loss, g_params)  # the victim's .grad stays untouched
                 for p, gr in zip(g_params, grads):
                     p.grad = gr

@@ -1,9 +1,11 @@
 """Attacks by name, with budgets from a profile.
 
 Non-targeted (Table I, MAP): ``HAG``, ``SDHA``, ``SAAT``.
-Targeted (Table I, t-MAP): ``P2P``, ``DHTA``, ``THA``, ``SAAT`` (with ``targeted=True``).
-``ProS-GAN`` (targeted, generative) is registered but not yet in :data:`TARGETED`: its profile
-settings are the ``prosgan`` entry of a profile's ``attack`` section.
+Targeted (Table I, t-MAP): ``P2P``, ``DHTA``, ``ProS-GAN``, ``THA``, ``SAAT`` (with
+``targeted=True``), in the paper's order. ``ProS-GAN`` is generative: it has no iterations
+(:func:`iterative` is False). Profile settings come by field name
+(:func:`saatlib.profiles.attack_settings`), e.g. ProS-GAN's from the ``ProS-GAN`` entry of a profile's
+``attack`` section.
 Update-rule variants of the mainstay attack: ``SAAT`` with ``rule`` one of
 ``BIM``, ``DI-FGSM``, ``NI-FGSM``, ``SINI-FGSM``, ``VMI-FGSM`` (:data:`RULE_NAMES`).
 :func:`register_attack` adds an attack of one's own under a name.
@@ -24,10 +26,11 @@ from saatlib.attack.variants import RULE_NAMES, make_rule, rule_random_start
 from saatlib.profiles import attack_settings, check_budget_settings
 
 __all__ = ["NON_TARGETED", "RULE_NAMES", "TARGETED", "attack_class", "attack_fields", "attack_names",
-           "build_attack", "build_check_attack", "register_attack", "registered_attacks", "runs_targeted"]
+           "build_attack", "build_check_attack", "for_attack", "iterative", "register_attack", "registered_attacks",
+           "runs_targeted"]
 
 NON_TARGETED = ("HAG", "SDHA", "SAAT")
-TARGETED = ("P2P", "DHTA", "THA", "SAAT")
+TARGETED = ("P2P", "DHTA", "ProS-GAN", "THA", "SAAT")
 
 _CLASSES: dict[str, type[Attack]] = {"HAG": HAGAttack, "SDHA": SDHAAttack, "SAAT": SAATAttack, "P2P": P2PAttack,
                                      "DHTA": DHTAAttack, "THA": THAAttack, "ProS-GAN": ProSGANAttack}
@@ -52,9 +55,9 @@ def attack_class(name: str) -> tuple[str, type[Attack]]:
     return key, _CLASSES[key]
 
 
-def attack_fields(name: str) -> tuple[str, ...]:
-    """The parameter names (``Params`` fields) of attack ``name``."""
-    return tuple(f.name for f in dataclasses.fields(attack_class(name)[1].Params))
+def attack_fields(name: str) -> frozenset[str]:
+    """The parameter names of attack ``name`` (the fields of its ``Params``)."""
+    return frozenset(f.name for f in dataclasses.fields(attack_class(name)[1].Params))
 
 
 def runs_targeted(name: str) -> tuple[bool, ...]:
@@ -62,6 +65,19 @@ def runs_targeted(name: str) -> tuple[bool, ...]:
     else its class's ``targeted``."""
     cls = attack_class(name)[1]
     return (False, True) if "targeted" in attack_fields(name) else (bool(cls.targeted),)
+
+
+def for_attack(name: str, overrides: dict) -> dict:
+    """The entries of ``overrides`` that are parameters of attack ``name`` and not None (a setting
+    given for several attacks, such as the PrototypeNet steps of THA and ProS-GAN, reaches those that have it)."""
+    fields = attack_fields(name)
+    return {k: v for k, v in overrides.items() if v is not None and k in fields}
+
+
+def iterative(name: str) -> bool:
+    """Whether attack ``name`` runs iterations (its parameters have ``steps``): False for a generative
+    attack (ProS-GAN, one generator pass), to which a number of iterations does not apply."""
+    return "steps" in attack_fields(name)
 
 
 def register_attack(name: str, cls: type[Attack], replace: bool = False) -> None:
@@ -104,6 +120,9 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
     if eps is not None:
         params["eps"] = eps
     if steps is not None:
+        if "steps" not in fields:
+            raise ValueError(f"{key} has no iterations (steps): it is not an iterative attack; "
+                             "leave steps unset (saatlib.attack.registry.iterative tells which attacks have them)")
         params["steps"] = steps
     if "targeted" in fields:
         params["targeted"] = targeted

@@ -29,10 +29,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=None, help="training batch size (default: the profile's)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the profile's)")
     p.add_argument("--num-train", type=int, default=None, help="training images (default: the profile's)")
-    p.add_argument("--attack-steps", type=int, default=None, help="iterations of every attack (default: the "
+    p.add_argument("--attack-steps", type=int, default=None, help="iterations of every iterative attack, not ProS-GAN (default: the "
                                                                   "profile's budgets)")
-    p.add_argument("--pnet-steps", type=int, default=None, help="THA's PrototypeNet training steps (default: the "
-                                                                "profile's, 30000 in 'paper')")
+    p.add_argument("--pnet-steps", type=int, default=None, help="PrototypeNet training steps of THA and ProS-GAN "
+                                                                "(default: the profile's, 30000 in 'paper')")
+    p.add_argument("--prosgan-epochs", type=int, default=None, help="ProS-GAN's GAN epochs, half of them with a "
+                                                                    "decaying lr (default: the profile's, 100 in "
+                                                                    "'paper')")
     p.add_argument("--defense-epochs", type=int, default=None, help="epochs of every Table II defense (default: "
                                                                     "the profile's, 20/100/30 in 'paper')")
     p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")
@@ -65,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         topk=args.topk, defenses=args.defenses, recompute=args.recompute,
         backbone=args.backbone, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         image_size=args.image_size, num_train=args.num_train, precision=precision_of(args),
-        pnet_steps=args.pnet_steps, defense_epochs=args.defense_epochs, name=dataset_label(args),
+        pnet_steps=args.pnet_steps, defense_epochs=args.defense_epochs, prosgan_epochs=args.prosgan_epochs, name=dataset_label(args),
         plan=args.plan, say=None if args.no_plan or args.plan else _say, calibrate_seconds=args.calibrate_seconds,
     )
     if args.plan:

@@ -65,13 +65,14 @@ def hash_targets(hash_config: dict, store: RunStore, codes: dict) -> torch.Tenso
 
 
 def ready_attack(attack, model, hash_config: dict, codes: dict, splits, store: RunStore, device="cpu",
-                 progress: bool = False) -> None:
+                 progress: bool = False, topk: int | None = None, num_queries: int | None = None) -> None:
     """Give an attack that trains networks against its victim (ProS-GAN) the ones of ``hash_config``'s
-    model, from the run store or trained and stored (:func:`saatlib.experiments.prosgan.prosgan_networks`);
-    nothing for the other attacks."""
+    model, from the run store or trained and stored (:func:`saatlib.experiments.prosgan.prosgan_networks`,
+    its training curve the t-MAP@``topk`` of the first ``num_queries`` queries); nothing for the other attacks."""
     if hasattr(attack, "use_networks"):
         from saatlib.experiments.prosgan import prosgan_networks  # that module imports this one
-        prosgan_networks(attack, model, hash_config, codes, splits, store, device, progress)
+        prosgan_networks(attack, model, hash_config, codes, splits, store, device, progress, topk=topk,
+                         curve_queries=num_queries)
 
 
 def stored_attack_result(store: RunStore, kind: str, key: dict) -> dict | None:
@@ -163,7 +164,7 @@ def run_attack(hash_config: dict, name: str, targeted: bool = False, profile: st
     splits = load_data(hash_config)
     model, _ = get_hash_model(hash_config, splits, store, device, progress)
     codes = model_codes(hash_config, model, splits, store, device)
-    ready_attack(attack, model, hash_config, codes, splits, store, device, progress)
+    ready_attack(attack, model, hash_config, codes, splits, store, device, progress, topk, num_queries)
     x, y = query_batch(splits, num_queries)
     targets = hash_targets(hash_config, store, codes)[: len(y)] if attack.targeted else None
     return cached_attack_result(model, attack, hash_config, codes, x, y, num_queries, topk, hash_config["seed"],
@@ -210,7 +211,8 @@ def attack_with_examples(run: HashRun, name: str, targeted: bool = False, profil
     if stored is not None:
         tensors = store.load_tensors(EXAMPLES_KIND, ex_key) if examples else {}
         return dict(stored, cached=True, **tensors)
-    ready_attack(attack, run.model.to(device), run.config, run.codes, run.splits, store, device, progress)
+    ready_attack(attack, run.model.to(device), run.config, run.codes, run.splits, store, device, progress, topk,
+                 num_queries)
     x, y = query_batch(run.splits, num_queries)
     targets = hash_targets(run.config, store, run.codes)[: len(y)] if attack.targeted else None
     result = cached_attack_result(run.model.to(device), attack, run.config, run.codes, x, y, num_queries, topk,

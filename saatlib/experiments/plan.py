@@ -27,7 +27,7 @@ from typing import Sequence
 import torch
 
 from saatlib.attack.prototype import PrototypeNet, prototype_loss
-from saatlib.attack.registry import build_attack
+from saatlib.attack.registry import attack_fields, build_attack, for_attack, iterative
 from saatlib.checkpoint import CHECKPOINT_NAME, read_checkpoint
 from saatlib.compute import Precision
 from saatlib.defense.checkpoint import CHECKPOINT_FORMAT as DEFENSE_CHECKPOINT_FORMAT
@@ -210,12 +210,13 @@ def plan_run(configs: Sequence[dict], attacks: Sequence[tuple[str, str, bool]], 
              store: RunStore | None = None, defenses: Sequence[str] = (), defense_attacks: Sequence[str] = (),
              steps: int | None = None, num_queries: int | None = -1, topk: int | None = -1,
              precision=None, device="cpu", calibration: dict | None = None, calibrate_seconds: float = 2.0,
-             pnet_steps: int | None = None, defense_overrides: dict | None = None, splits=None,
+             attack_overrides: dict | None = None, defense_overrides: dict | None = None, splits=None,
              calibrate_batch: int | None = None) -> Plan:
     """The stages of reproducing Table I for each hashing config of ``configs`` (one per code
     length) with ``attacks`` (``(label, attack name, targeted)``), and Table II for ``defenses``
-    evaluated under ``defense_attacks``, with ``steps``, ``num_queries``, ``topk``, ``pnet_steps``
-    and ``defense_overrides`` as the run will use them; estimated with ``calibration`` (else
+    evaluated under ``defense_attacks``, with ``steps``, ``num_queries``, ``topk``, ``attack_overrides``
+    (parameters of the attacks that have them, e.g. ``pnet_steps``) and ``defense_overrides`` as the run
+    will use them; estimated with ``calibration`` (else
     measured now by :func:`calibrate` for ``calibrate_seconds`` per kind of step). ``splits``:
     the data of ``configs[0]`` (loaded when None), or a :class:`SplitSizes` to plan for data
     that is not on this machine. ``calibrate_batch``: the batch the calibration times (default:
@@ -249,13 +250,19 @@ def plan_run(configs: Sequence[dict], attacks: Sequence[tuple[str, str, bool]], 
         if store.has("codes", {"model": config}):
             stages[-1].status, stages[-1].steps = "done", {}
         for label, name, targeted in attacks:
-            kwargs = {"pnet_steps": pnet_steps} if name == "THA" and pnet_steps is not None else {}
-            attack = build_attack(name, targeted, profile, steps=steps, **kwargs)
-            iters = attack.steps
+            kwargs = for_attack(name, attack_overrides or {})
+            if iterative(name):
+                attack = build_attack(name, targeted, profile, steps=steps, **kwargs)
+                iters = attack.steps
+                st = Stage(f"attack {label}", bits, q * iters, q * iters + 2 * q, q * iters,
+                           {"attack": q * iters, "forward": 2 * q})
+            else:  # generative (ProS-GAN): its training, priced as victim passes, then one pass per query
+                attack = build_attack(name, targeted, profile, **kwargs)
+                trained = min(n_train, attack.num_train or n_train) * (attack.epochs + attack.decay_epochs)
+                st = Stage(f"attack {label}", bits, trained + q, trained + 3 * q,
+                           trained, {"attack": trained, "forward": 3 * q})
             key = attack_key(config, attack, nq_key, topk, seed, precision)  # as run_attack keys it
-            st = Stage(f"attack {label}", bits, q * iters, q * iters + 2 * q, q * iters,
-                       {"attack": q * iters, "forward": 2 * q})
-            if name == "THA":
+            if "pnet_steps" in attack_fields(name):  # a PrototypeNet to train first (THA, ProS-GAN)
                 st.steps["pnet"] = attack.pnet_steps
             if stored_attack_result(store, ATTACK_KIND, key) is not None:
                 st.status, st.steps = "done", {}

@@ -18,11 +18,12 @@ import logging
 
 import torch
 
-from saatlib.attack.evaluate import evaluate_attack
-from saatlib.attack.prosgan_train import train_prosgan
+from saatlib.attack.evaluate import codes_of, evaluate_attack
+from saatlib.attack.prosgan_train import adversarial_image, train_prosgan
 from saatlib.data import data_loader
-from saatlib.experiments.attacks import (ATTACK_KIND, attack_key, context_from_codes, model_codes, profile_sizes,
-                                         query_batch, stored_attack_result)
+from saatlib.experiments.attacks import (ATTACK_KIND, attack_key, context_from_codes, hash_targets, model_codes,
+                                         profile_sizes, query_batch, stored_attack_result)
+from saatlib.metrics import average_precision
 from saatlib.experiments.hash_models import get_hash_model, load_data
 from saatlib.experiments.keys import PROSGAN_VERSION
 from saatlib.store import RunStore
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 PROSGAN_KIND = "prosgan"
 CHECKPOINT_NAME = "checkpoint.pt"
+#: queries whose t-MAP the training curve follows when the caller names none (the first ones of the query set)
+MONITOR_QUERIES = 100
 
 
 def prosgan_key(hash_config: dict, attack) -> dict:
@@ -46,8 +49,30 @@ def training_images(splits, num_train: int | None) -> tuple[torch.Tensor, torch.
     return x, y
 
 
+def _tmap_monitor(attack, model, hash_config: dict, codes: dict, splits, store: RunStore, topk: int | None,
+                  num_queries: int | None, device):
+    """on_epoch callback of :func:`~saatlib.attack.prosgan_train.train_prosgan`: the t-MAP@``topk`` of the
+    first ``num_queries`` queries (None: all) against their stored targets (SAAT's scoring), the generator as
+    it stands after the epoch. It reads and draws nothing the training uses, so the networks are unchanged;
+    after the last epoch it is the t-MAP :func:`~saatlib.experiments.attacks.run_attack` measures on those queries."""
+    x, _ = query_batch(splits, num_queries)
+    x = x.to(device)
+    targets = hash_targets(hash_config, store, codes)[: len(x)].float().to(device)
+
+    def on_epoch(epoch, pnet, gen) -> dict:
+        with torch.no_grad():
+            features, _, _ = pnet.heads(targets)
+            x_adv = adversarial_image(gen(2 * x - 1, features), x, attack.eps, attack.bound)
+        adv = codes_of(model, x_adv).cpu()
+        return {"tmap": float(average_precision(adv, codes["db_codes"], targets.cpu(), codes["db_labels"],
+                                                topk=topk).mean())}
+
+    return on_epoch
+
+
 def prosgan_networks(attack, model, hash_config: dict, codes: dict, splits, store: RunStore | None = None,
-                     device="cpu", progress: bool = True, recompute: bool = False) -> dict:
+                     device="cpu", progress: bool = True, recompute: bool = False, topk: int | None = None,
+                     curve_queries: int | None = MONITOR_QUERIES) -> dict:
     """Load ``attack``'s trained networks against ``model`` or train them (resumable) and store them;
     the attack uses them from then on (:meth:`~saatlib.attack.prosgan.ProSGANAttack.use_networks`).
 
@@ -55,9 +80,12 @@ def prosgan_networks(attack, model, hash_config: dict, codes: dict, splits, stor
         attack: a :class:`~saatlib.attack.prosgan.ProSGANAttack`.
         model, hash_config: the victim and its hashing config; codes: its :func:`model_codes`.
         splits: its data (:func:`saatlib.experiments.hash_models.load_data`).
+        topk, curve_queries: the cut-off and the queries (the first ones; None: all) of the training
+            curve's t-MAP (``history[i]["tmap"]``, against the stored targets, after every epoch).
     Returns:
-        the stored result: ``history`` (per-epoch losses and seconds), ``pnet_losses``,
-        ``seconds`` (training time), ``cached``.
+        the stored result: ``history`` (per-epoch losses, t-MAP and seconds), ``pnet_losses``,
+        ``seconds`` (training time), ``curve`` (the queries and cut-off of the curve's t-MAP: those of
+        the call that trained the networks), ``cached``.
     """
     store = store or RunStore()
     key = prosgan_key(hash_config, attack)
@@ -74,10 +102,13 @@ def prosgan_networks(attack, model, hash_config: dict, codes: dict, splits, stor
         checkpoint = store.path(PROSGAN_KIND, key) / CHECKPOINT_NAME
         out = train_prosgan(model.to(device), x, y, codes["train_codes"], codes["train_labels"], codes["db_labels"],
                             attack.params, hash_config["seed"], device=device, checkpoint=checkpoint,
-                            progress=progress)
+                            progress=progress,
+                            on_epoch=_tmap_monitor(attack, model, hash_config, codes, splits, store, topk,
+                                                   curve_queries, device))
         state = {**{f"pnet.{k}": v for k, v in out["pnet"].items()},
                  **{f"generator.{k}": v for k, v in out["generator"].items()}}
-        result = {"history": out["history"], "pnet_losses": out["pnet_losses"], "seconds": out["seconds"]}
+        result = {"history": out["history"], "pnet_losses": out["pnet_losses"], "seconds": out["seconds"],
+                  "curve": {"queries": curve_queries, "topk": topk}}
         store.save(PROSGAN_KIND, key, state_dict=state, result=result)
         checkpoint.unlink(missing_ok=True)
         result = dict(result, cached=False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from saatlib.attack.registry import build_attack
+from saatlib.attack.registry import build_attack, iterative
 from saatlib.defense.registry import defense_params
 from saatlib.profiles import hashing_settings
 from saatlib.report.tables import TABLE1
@@ -47,7 +47,7 @@ def paper_estimate(gpu: dict, num_train: int, num_query: int, profile: str = "pa
     epoch_rate = rates["one epoch of SAAT adversarial training"][col]  # training images per second
     out = {"victim": hashing_settings(profile)[1]["epochs"] * num_train / (AT_PASSES * epoch_rate)}
     for row in TABLE1:
-        if row.attack is not None:
+        if row.attack is not None and iterative(row.attack):  # a generative attack (ProS-GAN) has no iterations
             steps = build_attack(row.attack, row.targeted, profile).steps
             out[f"attack {row.name}"] = num_query / attack_rate * steps / 100
     for defense in ("SAAT", "ATRDH", "CgAT"):

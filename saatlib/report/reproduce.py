@@ -11,8 +11,9 @@ With ``defenses`` it also fills Table II through :func:`saatlib.experiments.eval
 
 Row sources: ``Original`` = MAP of the benign queries attacked (the SAAT run's
 ``map_benign``); HAG, SDHA, SAAT = MAP of their adversarial queries; P2P, DHTA,
-THA, SAAT-targeted = t-MAP against the stored target labels. ProS-GAN (a
-generative attack) is not implemented: its row holds the paper's value only.
+ProS-GAN, THA, SAAT-targeted = t-MAP against the stored target labels. ProS-GAN is
+generative (one generator pass, trained once per victim and cached): ``attack_steps`` does not
+apply to it.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import logging
 from pathlib import Path
 
 from saatlib import distributed
+from saatlib.attack.registry import for_attack, iterative
 from saatlib.experiments.attacks import CODES_KIND, run_attack
 from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 from saatlib.experiments.plan import plan_run
@@ -37,7 +39,7 @@ from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
-#: the rows of the paper's Table I, ours beside them (ProS-GAN: the paper's value only)
+#: the rows of the paper's Table I, ours beside them
 PAPER_ROWS = tuple(r for r in TABLE1 if r.in_paper)
 #: CSV columns after the two row keys (method, metric) or (defense, attack)
 COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "codes", "steps", "num_queries", "topk", "seconds", "victim",
@@ -71,10 +73,11 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
             log.info("%s, %d bits: %s", config["dataset"], config["bits"], row.name)
             if clock is not None:
                 clock.start(f"attack {row.name}, {config['bits']} bits")
-            runs[row.name] = run_attack(config, row.attack, row.targeted, profile, steps=steps,
+            runs[row.name] = run_attack(config, row.attack, row.targeted, profile,
+                                        steps=_steps_for(row.attack, steps),
                                         num_queries=num_queries, topk=topk, store=store, device=device,
                                         progress=progress, recompute=recompute, precision=precision,
-                                        **_for_attack(row.attack, attack_overrides))
+                                        **for_attack(row.attack, attack_overrides))
     rows = []
     for row in PAPER_ROWS:
         benign = row.name == ORIGINAL
@@ -117,9 +120,18 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
     return rows
 
 
-def _for_attack(name: str, overrides: dict) -> dict:
-    """The entries of ``overrides`` that are parameters of attack ``name`` (``pnet_steps``: THA's only)."""
-    return {k: v for k, v in overrides.items() if v is not None and (k != "pnet_steps" or name == "THA")}
+def _steps_for(name: str, steps: int | None) -> int | None:
+    """``steps`` (``--attack-steps``) for an iterative attack; None for a generative one (ProS-GAN)."""
+    return steps if iterative(name) else None
+
+
+def shortened_attacks(pnet_steps: int | None = None, prosgan_epochs: int | None = None) -> dict:
+    """The attack settings a run shortens: the PrototypeNet steps (THA, ProS-GAN) and ProS-GAN's GAN epochs,
+    split as released (half at a constant learning rate, half decaying: ``epochs``, ``decay_epochs``)."""
+    out = {"pnet_steps": pnet_steps}
+    if prosgan_epochs is not None:
+        out.update(epochs=prosgan_epochs - prosgan_epochs // 2, decay_epochs=prosgan_epochs // 2)
+    return out
 
 
 def _cell(v: float | None) -> str:
@@ -162,7 +174,8 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
               paper_dataset: str | None = None, store: RunStore | None = None, device="cpu", progress: bool = False,
               attack_steps: int | None = None, num_queries: int | None = -1, topk: int | None = -1,
               defenses=(), recompute: bool = False, precision=None, pnet_steps: int | None = None,
-              defense_epochs: int | None = None, name: str | None = None, plan: bool = False, say=None,
+              defense_epochs: int | None = None, prosgan_epochs: int | None = None, name: str | None = None,
+              plan: bool = False, say=None,
               calibrate_seconds: float = 2.0, **overrides) -> dict:
     """Train the victims, run Table I (and Table II for ``defenses``), write the tables.
 
@@ -171,7 +184,8 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     ``attack_steps``, ``num_queries``, ``topk`` override the profile's attack
     budget and evaluation (-1: the profile's; for the queries, those of its defense evaluation,
     :func:`saatlib.report.tables.attacked_queries`; None: every query), in Table I and Table II alike;
-    ``pnet_steps`` THA's PrototypeNet steps and ``defense_epochs`` every defense's
+    ``pnet_steps`` the PrototypeNet steps of THA and ProS-GAN, ``prosgan_epochs`` ProS-GAN's GAN
+    epochs (:func:`shortened_attacks`) and ``defense_epochs`` every defense's
     epochs (None: the profile's), so every long loop of the paper profile can be
     shortened for a trial run. ``precision`` (:class:`saatlib.compute.Precision`:
     bf16 autocast, channels-last; None: float32) applies to the victims' training,
@@ -210,7 +224,8 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
         the_plan = plan_run(configs, [(r.name, r.attack, r.targeted) for r in PAPER_ROWS if r.attack is not None],
                             profile, store, [canonical_defense(d) for d in defenses], TABLE2_ATTACKS, attack_steps,
                             num_queries, topk, precision, device, calibrate_seconds=calibrate_seconds,
-                            pnet_steps=pnet_steps, defense_overrides={"epochs": defense_epochs}, splits=splits)
+                            attack_overrides=shortened_attacks(pnet_steps, prosgan_epochs),
+                            defense_overrides={"epochs": defense_epochs}, splits=splits)
         text = plan_markdown(the_plan, f"Plan: {name}, {', '.join(map(str, bits))} bits, profile '{profile}'")
         if plan:
             return {"plan": text, "stages": [dataclasses.asdict(st) for st in the_plan.stages],
@@ -226,7 +241,8 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     t1, t2 = [], []
     for config in configs:  # every rank: the attacks split their query batches over the ranks
         t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
-                          topk, recompute, precision=precision, clock=clock, pnet_steps=pnet_steps)
+                          topk, recompute, precision=precision, clock=clock,
+                          **shortened_attacks(pnet_steps, prosgan_epochs))
     for config in configs if defenses else ():  # every rank: defenses trained data-parallel, attacks split
         t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
                           topk, recompute, steps=attack_steps, precision=precision, clock=clock,
@@ -247,22 +263,25 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
     with distributed.solo():
         for config in configs:
             judged += judge_config(config, defenses, profile, store, device, attack_steps, num_queries, topk,
-                                   precision=precision, pnet_steps=pnet_steps, defense_epochs=defense_epochs)
+                                   precision=precision, pnet_steps=pnet_steps, defense_epochs=defense_epochs,
+                                   prosgan_epochs=prosgan_epochs)
     files += write_verdicts(judged, out_dir, f"verdicts_{name}_{profile}", notes[0])
     return {"table1": t1, "table2": t2, "verdicts": judged, "files": [str(p) for p in files]}
 
 
 def judge_config(config: dict, defenses, profile: str, store: RunStore, device="cpu", steps: int | None = None,
                  num_queries: int | None = -1, topk: int | None = -1, precision=None, pnet_steps: int | None = None,
-                 defense_epochs: int | None = None) -> list[Comparison]:
+                 defense_epochs: int | None = None, prosgan_epochs: int | None = None) -> list[Comparison]:
     """The comparisons of Table I (and of Table II with ``defenses``) for one victim, judged as in the
     chapters (:mod:`saatlib.report.comparisons`) from the run store's results (nothing is recomputed
-    after :func:`table1_rows` and :func:`table2_rows`, given the same ``precision``, ``pnet_steps``
-    and ``defense_epochs``)."""
-    results = {(r.attack, r.targeted): run_attack(config, r.attack, r.targeted, profile, steps=steps,
+    after :func:`table1_rows` and :func:`table2_rows`, given the same ``precision``, ``pnet_steps``,
+    ``prosgan_epochs`` and ``defense_epochs``)."""
+    results = {(r.attack, r.targeted): run_attack(config, r.attack, r.targeted, profile,
+                                                  steps=_steps_for(r.attack, steps),
                                                   num_queries=num_queries, topk=topk, store=store, device=device,
                                                   progress=False, precision=precision,
-                                                  **_for_attack(r.attack, {"pnet_steps": pnet_steps}))
+                                                  **for_attack(r.attack, shortened_attacks(pnet_steps,
+                                                                                          prosgan_epochs)))
                for r in PAPER_ROWS if r.attack is not None}
     name = f"{config['dataset']} {config['bits']} bits"
     out = table1_comparisons(name, results, config["bits"])

@@ -6,8 +6,7 @@ scored by MAP, and :data:`~saatlib.attack.registry.TARGETED`, scored by t-MAP),
 named as in the paper's CSV file (:mod:`saatlib.report.paper`): ``Original``,
 ``HAG``, ``SDHA``, ``SAAT`` (MAP) and ``P2P``, ``DHTA``, ``ProS-GAN``, ``THA``,
 ``SAAT-targeted`` (t-MAP), plus our ``Original t-MAP`` (the benign queries
-scored with their target labels, a row the paper does not have). ProS-GAN, a
-generative attack, is in the paper's table but not implemented here. Table II
+scored with their target labels, a row the paper does not have). Table II
 attacks the defended models with Table I's non-targeted attacks
 (:data:`TABLE2_ATTACKS`); its columns are ``Original`` (benign queries) and
 those attacks, plus ``check`` (this library's restart attack,
@@ -38,7 +37,7 @@ log = logging.getLogger(__name__)
 ORIGINAL = "Original"
 #: our Table I row of the benign queries scored with their target labels (t-MAP); not in the paper
 ORIGINAL_TMAP = "Original t-MAP"
-#: the paper's generative targeted attack: in its Table I (after DHTA), not implemented here
+#: the paper's generative targeted attack (its Table I row, after DHTA)
 PROSGAN = "ProS-GAN"
 
 
@@ -55,7 +54,7 @@ class Table1Row:
         name: the row's name (the ``method`` column of the paper's CSV file).
         metric: ``"MAP"`` (lower = stronger attack) or ``"t-MAP"`` (higher = stronger).
         attack: the attack's name in :mod:`saatlib.attack.registry`; None for the
-            benign rows and for ProS-GAN (not implemented).
+            benign rows.
         targeted: whether the row scores targeted queries.
         in_paper: whether the paper's Table I has the row.
     """
@@ -71,10 +70,7 @@ def _table1() -> tuple[Table1Row, ...]:
     rows = [Table1Row(ORIGINAL, "MAP", None, False)]
     rows += [Table1Row(a, "MAP", a, False) for a in NON_TARGETED]
     rows.append(Table1Row(ORIGINAL_TMAP, "t-MAP", None, True, in_paper=False))
-    for a in TARGETED:
-        if a == "THA":  # the paper lists its generative ProS-GAN between DHTA and THA
-            rows.append(Table1Row(PROSGAN, "t-MAP", None, True))
-        rows.append(Table1Row(row_name(a, True), "t-MAP", a, True))
+    rows += [Table1Row(row_name(a, True), "t-MAP", a, True) for a in TARGETED]
     return tuple(rows)
 
 

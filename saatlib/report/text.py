@@ -201,6 +201,32 @@ def steps_markdown(maps: Mapping[int, float], profile_steps: int, comparison: Co
             f"{comparison.claim}: {verdict_phrase(comparison.verdict)}.")
 
 
+def prosgan_markdown(curves: Mapping[str, Mapping], rivals: Mapping[str, Mapping[str, Mapping]]) -> str:
+    """What ProS-GAN's training reached on each dataset, against the issue's target (half-way from the benign
+    t-MAP to the prototype's theory t-MAP), beside the iterative targeted attacks of Table I.
+
+    Args:
+        curves: ``{dataset: {"tmap": [t-MAP after each epoch], "benign": benign t-MAP, "theory": the prototype
+            codes' t-MAP, "linf": mean l_inf of x_adv - x, "seconds": training seconds}}`` (fractions).
+        rivals: ``{dataset: {row name: {"score": t-MAP, "linf": mean l_inf}}}`` of the other targeted attacks
+            (:func:`saatlib.report.tables.perceptibility_beside_score`).
+    Returns:
+        Markdown, one bullet per dataset (t-MAP in %, l_inf in units of 1/255).
+    """
+    lines = []
+    for d, c in curves.items():
+        half = c["benign"] + (c["theory"] - c["benign"]) / 2
+        final, best = c["tmap"][-1], max(c["tmap"])
+        reached = "reaches" if final >= half else "does not reach"
+        others = ", ".join(f"{n} {points(r['score'], sign=False)} %" for n, r in rivals.get(d, {}).items())
+        lines.append(f"* {d}: after {_plural(len(c['tmap']), 'epoch')} ({c['seconds']:.0f} s of training) ProS-GAN "
+                     f"{reached} half-way from the benign t-MAP ({points(c['benign'], sign=False)} %) to its "
+                     f"prototype's ({points(c['theory'], sign=False)} %): {points(final, sign=False)} % against "
+                     f"{points(half, sign=False)} % (best epoch {points(best, sign=False)} %), with a mean l_inf of "
+                     f"{c['linf'] * 255:.1f}/255; the iterative attacks on the same queries and targets: {others}.")
+    return "\n".join(lines)
+
+
 def attack_summary_markdown(table1: Sequence[Comparison], ablation: Sequence[Comparison],
                             steps: Comparison, budget_share: float, budget_255: float | None, top_255: float,
                             profile: str = DEFAULT_PROFILE) -> str:

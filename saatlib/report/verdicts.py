@@ -18,9 +18,14 @@ from __future__ import annotations
 
 from typing import Mapping, Sequence
 
+from saatlib.attack.registry import iterative
 from saatlib.report import paper
-from saatlib.report.tables import (NON_TARGETED_ROWS, PROSGAN, TABLE2_ATTACKS, TARGETED_ROWS, paper_table1_column,
+from saatlib.report.tables import (NON_TARGETED_ROWS, TABLE1, TABLE2_ATTACKS, TARGETED_ROWS, paper_table1_column,
                                    paper_table2_rows)
+
+#: Table I's targeted rows of iterative (gradient) attacks: P2P, DHTA, THA, SAAT-targeted (not the
+#: generative ProS-GAN, whose claim the paper's tables bear out less often: see :func:`paper_claims`)
+ITERATIVE_TARGETED_ROWS = tuple(r.name for r in TABLE1 if r.targeted and r.attack is not None and iterative(r.attack))
 
 #: the paper's claims checked cell by cell in :func:`paper_claims`, in the order they are told
 PAPER_CLAIM_KEYS = ("saat_lowest_map", "saat_highest_tmap", "saat_highest_tmap_with_prosgan",
@@ -61,7 +66,7 @@ def attack_verdicts(column: Mapping[str, float | None]) -> dict:
     """
     return {
         "saat_lowest_map": strictly_best(column, "SAAT", NON_TARGETED_ROWS, lower_is_better=True),
-        "saat_highest_tmap": strictly_best(column, "SAAT-targeted", TARGETED_ROWS, lower_is_better=False),
+        "saat_highest_tmap": strictly_best(column, "SAAT-targeted", ITERATIVE_TARGETED_ROWS, lower_is_better=False),
         "non_targeted": ranking(column, NON_TARGETED_ROWS, lower_is_better=True),
         "targeted": ranking(column, TARGETED_ROWS, lower_is_better=False),
     }
@@ -137,7 +142,7 @@ def paper_claims(bits: Sequence[int] | None = None) -> dict[tuple[str, int], dic
             d = defense_verdicts(paper_table2_rows(ds, b))
             out[ds, b] = {
                 "saat_lowest_map": v["saat_lowest_map"], "saat_highest_tmap": v["saat_highest_tmap"],
-                "saat_highest_tmap_with_prosgan": strictly_best(col, "SAAT-targeted", (*TARGETED_ROWS, PROSGAN),
+                "saat_highest_tmap_with_prosgan": strictly_best(col, "SAAT-targeted", TARGETED_ROWS,
                                                                 lower_is_better=False),
                 "saat_beats_atrdh": d["saat_beats_atrdh"], "saat_over_none": d["saat_over_none"],
                 "saat_doubles_none": d["saat_doubles_none"]}
