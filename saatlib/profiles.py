@@ -195,9 +195,11 @@ def from_255(value: float) -> float:
     return float(value) / 255
 
 
-def per_255(eps: float, ndigits: int = 3) -> float:
-    """A budget in pixels of [0, 1] in units of 1/255 (``8 / 255`` -> ``8.0``), rounded to ``ndigits``."""
-    return round(float(eps) * 255, ndigits)
+def per_255(eps: float, ndigits: int | None = 3) -> float:
+    """A budget in pixels of [0, 1] in units of 1/255 (``8 / 255`` -> ``8.0``), rounded to ``ndigits``
+    (None: not rounded)."""
+    value = float(eps) * 255
+    return value if ndigits is None else round(value, ndigits)
 
 
 def label_255(eps: float) -> str:
