@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = [p.stem for p in toc_notebooks()]
 SMOKE = get_profile("smoke")
 #: our Table I rows as chapters 4 and 6 name them
-TABLE1_ROWS = ("Original", "HAG", "SDHA", "SAAT", "Original t-MAP", "P2P", "DHTA", "THA", "SAAT-targeted")
+TABLE1_ROWS = ("Original", "HAG", "SDHA", "SAAT", "Original t-MAP", "P2P", "DHTA", "ProS-GAN", "THA", "SAAT-targeted")
 TABLE2_COLUMNS = ("Original", "HAG", "SDHA", "SAAT")
 
 
@@ -187,6 +187,8 @@ def test_attacks_chapter_records(executed):
     # ProS-GAN: the one-pass attack and the generator loss written out equal the library's; its training
     # curve ends at Table I's t-MAP (the curve scores the same queries against the same targets)
     assert 0.0 <= r["scratch_prosgan_max_diff"] <= 1e-6 and 0.0 <= r["scratch_prosgan_loss_diff"] <= 1e-5
+    # HAG and P2P written out equal the library's attacks
+    assert 0.0 <= r["scratch_hag_max_diff"] <= 1e-5 and 0.0 <= r["scratch_p2p_max_diff"] <= 1e-5
     for d in datasets:
         curve = r[f"prosgan_curve.{d}"]
         assert len(curve) >= 1 and curve[-1] == pytest.approx(r[f"tmap.{d}.ProS-GAN"], abs=1e-9)
@@ -378,7 +380,7 @@ def test_tie_order_maps_by_enumeration(tmp_path):
 # --- chapters 4 to 6: sentences and helpers live in saatlib.report -----------------------------
 
 #: chapter -> functions a cell may define: the short from-scratch versions checked against saatlib
-TEACHING = {"04_attacks": {"saat_loss", "saat_pgd"}, "05_adversarial_training": set(), "06_reproduction": set()}
+TEACHING = {"04_attacks": {"saat_loss", "saat_pgd", "hag_loss", "hag", "p2p", "prosgan_generator_loss", "prosgan_attack"}, "05_adversarial_training": set(), "06_reproduction": set()}
 
 
 def _cells(stem: str):

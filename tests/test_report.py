@@ -297,3 +297,16 @@ def test_settings_table_shows_the_fidelity_switches_of_each_profile():
 def test_markdown_table():
     assert tables.markdown_table(["Method", "16 bits"], [["SAAT", "1.00 / 2.00"], ["a|b", 3]]) == (
         "| Method | 16 bits |\n|---|---|\n| SAAT | 1.00 / 2.00 |\n| a\\|b | 3 |")
+
+
+def test_attack_update_reads_each_attacks_parameters():
+    from saatlib.attack.registry import build_attack
+    saat = tables.attack_update(build_attack("SAAT", False, "default"))
+    assert saat == {"update": "sign step 1/255", "start": "random in the ball",
+                    "tanh scale": "0.1 0.1 0.1 0.1 0.1 0.2 0.3 0.5 0.7 1 (tenths)"}
+    assert tables.attack_update(build_attack("HAG", False, "default"))["update"] == "SGD lr 100, momentum 0.9"
+    assert tables.attack_update(build_attack("SDHA", False, "default"))["update"] == "Adam lr 0.01"
+    assert tables.attack_update(build_attack("P2P", True, "default"))["start"] == "x"  # no random start
+    pros = tables.attack_update(build_attack("ProS-GAN", True, "default"))
+    assert pros == {"update": "one generator pass", "start": "x", "tanh scale": "-"}
+    assert tables.attack_update(build_attack("THA", True, "default", schedule=None))["tanh scale"] == "a = 1"

@@ -28,7 +28,7 @@ from saatlib import fidelity
 from saatlib.attack.registry import (NON_TARGETED, TARGETED, attack_fields, build_attack, registered_attacks,
                                      runs_targeted)
 from saatlib.metrics import relevant_to, top_retrievals
-from saatlib.profiles import attack_num_queries, defense_eval_settings, get_profile
+from saatlib.profiles import attack_num_queries, defense_eval_settings, get_profile, label_255
 from saatlib.report import paper
 
 log = logging.getLogger(__name__)
@@ -299,6 +299,29 @@ def perceptibility_beside_score(results: Mapping[tuple[str, bool], Mapping], tar
     return {row_name(a, t): {"score": r["map_adversarial"], "linf": r["perceptibility"]["linf"],
                              "l2": r["perceptibility"]["l2"]}
             for (a, t), r in results.items() if t == targeted}
+
+
+def attack_update(attack) -> dict[str, str]:
+    """How an attack moves the pixels, read from its parameters, for the chapters' settings tables.
+
+    Returns ``{"update": ..., "start": ..., "tanh scale": ...}``: the update (a signed-gradient step of
+    ``step_size``, SGD with momentum, Adam, or one generator pass), the start (random in the ball or x),
+    and the tanh-scale schedule of the relaxed code (by tenths of the run; "-" where there is none).
+    """
+    p = attack.params
+    if hasattr(p, "step_size"):
+        update = f"sign step {label_255(p.step_size)}"
+    elif hasattr(p, "momentum"):
+        update = f"SGD lr {p.lr:g}, momentum {p.momentum:g}"
+    elif hasattr(p, "steps"):
+        update = f"Adam lr {p.lr:g}"
+    else:
+        update = "one generator pass"
+    start = "random in the ball" if getattr(p, "random_start", False) else "x"
+    schedule = getattr(p, "schedule", None)
+    scale = "-" if not hasattr(p, "schedule") else ("a = 1" if schedule is None else
+                                                     " ".join(f"{a:g}" for a in schedule) + " (tenths)")
+    return {"update": update, "start": start if hasattr(p, "steps") else "x", "tanh scale": scale}
 
 
 def relevant_in_top_k(query_codes, db_codes, query_labels, db_labels, k: int) -> torch.Tensor:
