@@ -98,7 +98,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     set_threads(args.threads)
     prof = get_profile("default")
-    settings = dict(prof["attack"].get("prosgan", {}))
+    settings = dict(prof["attack"].get("ProS-GAN", {}))
     settings.update({f.name: getattr(args, f.name) for f in dataclasses.fields(ProSGANAttack.Params)
                      if getattr(args, f.name, None) is not None})
     params = ProSGANAttack(**settings).params

@@ -3,6 +3,7 @@
 - :func:`binarize`: sign with sign(0) = +1, so codes are strictly in {-1, 1};
 - :func:`shares_label`: relevance of two sets of multi-hot label vectors;
 - :func:`eval_mode`: a model in eval mode for a block, every submodule's mode restored;
+- :func:`eval_codes`: the codes sign(f(x)) of one batch, the model in :func:`eval_mode`, no gradients;
 - :func:`project_linf`: onto the l_inf ball around x, then into the pixel box [0, 1];
 - :func:`check_budget`, :func:`check_positive`, :func:`check_reference_batch`:
   validated attack hyper-parameters with messages that say what to pass.
@@ -47,6 +48,14 @@ def eval_mode(model: torch.nn.Module) -> Iterator[None]:
     finally:
         for m, mode in modes:
             m.training = mode
+
+
+@torch.no_grad()
+def eval_codes(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """Codes of one batch: :func:`binarize` of ``model(x)`` with the model in :func:`eval_mode` (every
+    submodule's mode restored), without gradients; on the device of the model's output."""
+    with eval_mode(model):
+        return binarize(model(x))
 
 
 def project_linf(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:

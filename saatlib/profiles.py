@@ -12,6 +12,21 @@ One option picks a profile everywhere (CLI ``--profile``, a chapter's
 Each profile is a dict of sections (``data``, ``hashing``, ``eval``, and the
 sections later stages add: ``attack``, ``defense``). :func:`get_profile` returns
 a deep copy, so callers may edit it freely.
+
+The profiles are the one source of every default budget, in pixels of [0, 1]
+(an image's values): the attacks' ``eps`` and ``steps``, the defenses' inner
+``eps``, ``step_size`` and ``steps`` (``defense.common``) and the check attack
+(``defense.eval.check``). A class's own default budget is the ``default``
+profile's (:func:`default_attack_setting`, :func:`defense_budget`). The unit
+"x/255" of the chapters and sentences converts here and only here
+(:func:`from_255`, :func:`per_255`, :func:`label_255`).
+
+The ``attack`` section gives an attack's parameters by field name, with no
+per-attack code: an entry whose name is a field of the attack's ``Params``
+sets it, either for every attack (a plain value, e.g. ``pnet_steps``) or per
+attack (a table ``{"default": v, "<name>": v, "<name>-targeted": v}``,
+e.g. ``eps`` and ``steps``); then an entry named after the attack (e.g.
+``"ProS-GAN": {...}``) sets its own fields (:func:`attack_settings`).
 """
 from __future__ import annotations
 
@@ -34,15 +49,15 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
         "attack": {
             "num_queries": 16,
             "eps": {"default": 8 / 255},
-            "steps": {"SAAT": 10, "SAAT-targeted": 10, "HAG": 20, "SDHA": 20, "P2P": 20, "DHTA": 20, "THA": 10},
+            "steps": {"default": 20, "SAAT": 10, "THA": 10},
             "pnet_steps": 50,
             # ProS-GAN (saatlib.attack.prosgan): seconds, to exercise the code path
-            "prosgan": {"epochs": 1, "decay_epochs": 0, "gen_dim": 8, "res_blocks": 1, "label_dim": 16,
+            "ProS-GAN": {"epochs": 1, "decay_epochs": 0, "gen_dim": 8, "res_blocks": 1, "label_dim": 16,
                         "disc_dim": 8, "pnet_steps": 50, "pnet_hidden": 256},
         },
         "defense": {
             # seconds: two short epochs, 2-step inner PGD
-            "common": {"batch_size": 32, "steps": 2},
+            "common": {"batch_size": 32, "eps": 8 / 255, "step_size": 2 / 255, "steps": 2},
             "SAAT": {"epochs": 2},
             "ATRDH": {"epochs": 2},
             "CgAT": {"epochs": 2},
@@ -76,8 +91,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             # fewer queries and iterations than the paper, so a CPU runs Table I in minutes
             "num_queries": 500,
             "eps": {"default": 8 / 255},
-            "steps": {"SAAT": 100, "SAAT-targeted": 100, "HAG": 300, "SDHA": 300, "P2P": 300, "DHTA": 300,
-                      "THA": 100},
+            "steps": {"default": 300, "SAAT": 100, "THA": 100},
             "pnet_steps": 2000,
             # ProS-GAN on the CPU (bench/prosgan_bench.py): a quarter of the released widths, one residual
             # block a side, 1,000 training images x 8 epochs (336 generator steps), 500 PrototypeNet steps;
@@ -87,7 +101,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             # half-way from benign to theory t-MAP on Fashion-MNIST inside the l_inf ball (t-MAP 0.035 here,
             # 0.047 at 4x the widths, 3 blocks and 2x the steps; benign 0.023, theory 0.991); the mosaics
             # reach 0.647 (benign 0.464, theory 0.937, half-way 0.700)
-            "prosgan": {"gen_dim": 16, "res_blocks": 1, "label_dim": 32, "disc_dim": 16, "pnet_steps": 500,
+            "ProS-GAN": {"gen_dim": 16, "res_blocks": 1, "label_dim": 32, "disc_dim": 16, "pnet_steps": 500,
                         "pnet_hidden": 512, "num_train": 1000, "epochs": 6, "decay_epochs": 2, "lr": 1e-3,
                         "hash_scale": 0.1},
         },
@@ -95,7 +109,7 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             # the paper's inner PGD (7 steps of 2/255 in 8/255) and optimisers; a
             # step costs ~11 forward-backward passes, so few epochs: each defense
             # trains in 30-45 s on 2 idle cores (the 16-32-64 CNN, Fashion-MNIST)
-            "common": {"batch_size": 64},
+            "common": {"batch_size": 64, "eps": 8 / 255, "step_size": 2 / 255, "steps": 7},
             "SAAT": {"epochs": 2},
             "ATRDH": {"epochs": 2},
             "CgAT": {"epochs": 2},
@@ -128,21 +142,20 @@ PROFILES: dict[str, dict[str, dict[str, Any]]] = {
             # the paper's budgets (reference section 3); P2P and DHTA use eps 0.032
             "num_queries": None,
             "eps": {"default": 8 / 255, "P2P": 0.032, "DHTA": 0.032},
-            "steps": {"SAAT": 100, "SAAT-targeted": 100, "HAG": 2000, "SDHA": 1500, "P2P": 2000, "DHTA": 2000,
-                      "THA": 100},
+            "steps": {"default": 2000, "SDHA": 1500, "SAAT": 100, "THA": 100},
             "pnet_steps": 30000,
             # THA's PrototypeNet draws --batch_size (128) labels per step (saatlib.fidelity, row "tha_pnet_batch")
-            "tha_pnet_batch_size": 128,
+            "THA": {"pnet_batch_size": 128},
             # P2P and DHTA draw a fresh anchor set for every query (saatlib.fidelity, row "anchor_draw")
             "anchor_draw": "per_query",
             # ProS-GAN as released: the released sizes and recipe (ProSGANParams defaults), no l_inf bound
-            "prosgan": {"bound": "none"},
+            "ProS-GAN": {"bound": "none"},
         },
         "defense": {
             # the paper and released scripts: batch 32; SAAT 20, ATRDH 100, CgAT 30 epochs;
             # the inner PGD in train mode and (SAAT, CgAT) the aliased code buffer, as the
             # released scripts do (saatlib.fidelity, rows "attack_mode" and "code_buffer")
-            "common": {"batch_size": 32, "attack_mode": "train"},
+            "common": {"batch_size": 32, "eps": 8 / 255, "step_size": 2 / 255, "steps": 7, "attack_mode": "train"},
             "SAAT": {"epochs": 20, "code_buffer": "aliased"},
             "ATRDH": {"epochs": 100},
             "CgAT": {"epochs": 30, "code_buffer": "aliased"},
@@ -167,6 +180,131 @@ def get_profile(name: str) -> dict[str, dict[str, Any]]:
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}; choose one of {profile_names()}")
     return copy.deepcopy(PROFILES[name])
+
+
+#: the profile a class's own default budget comes from
+DEFAULT_PROFILE = "default"
+#: the fields that make a budget (l_inf radius, step, iterations), in pixels of [0, 1]
+BUDGET_FIELDS = ("eps", "step_size", "steps")
+#: entries of a profile's ``attack`` section that are not attack parameters
+ATTACK_SECTION_KEYS = ("num_queries",)
+
+
+def from_255(value: float) -> float:
+    """A budget in units of 1/255 (``8`` for 8/255) in pixels of [0, 1]: ``value / 255``."""
+    return float(value) / 255
+
+
+def per_255(eps: float, ndigits: int | None = 3) -> float:
+    """A budget in pixels of [0, 1] in units of 1/255 (``8 / 255`` -> ``8.0``), rounded to ``ndigits``
+    (None: not rounded)."""
+    value = float(eps) * 255
+    return value if ndigits is None else round(value, ndigits)
+
+
+def label_255(eps: float) -> str:
+    """A budget in pixels as the book writes it: ``8 / 255`` -> ``"8/255"``."""
+    return f"{per_255(eps):g}/255"
+
+
+def _table_value(value, name: str, targeted_name: str | None):
+    """A plain value, or the entry of a per-attack table for ``targeted_name``, ``name`` or ``default``."""
+    if not isinstance(value, dict):
+        return value
+    for key in (targeted_name, name, "default"):
+        if key is not None and key in value:
+            return value[key]
+    raise KeyError(name)
+
+
+def attack_settings(profile: str, name: str, fields, targeted: bool = False) -> dict[str, Any]:
+    """The parameters profile ``profile`` gives attack ``name`` (its registry name), among ``fields``
+    (the names of its ``Params`` fields), by field name: the section's entry named after a field (a
+    plain value, or a per-attack table read at ``<name>-targeted`` when ``targeted``, then ``<name>``,
+    then ``default``), then the attack's own entry ``section[name]``."""
+    section = get_profile(profile)["attack"]
+    fields = set(fields)
+    out: dict[str, Any] = {}
+    for field in sorted(fields & set(section)):
+        if field in ATTACK_SECTION_KEYS:
+            continue
+        try:
+            out[field] = _table_value(section[field], name, f"{name}-targeted" if targeted else None)
+        except KeyError:
+            pass
+    own = section.get(name, {})
+    unknown = sorted(set(own) - fields)
+    if unknown:
+        raise ValueError(f"profile {profile!r} sets {unknown} for attack {name!r}, which has no such parameter")
+    out.update(own)
+    return out
+
+
+def default_attack_setting(name: str, field: str, targeted: bool = False):
+    """The :data:`DEFAULT_PROFILE`'s value of ``field`` for attack ``name``: the default of a budget field
+    (``eps``, ``steps``) of the attack's ``Params``, so that ``Attack()`` and
+    ``build_attack(name, profile="default")`` agree."""
+    section = get_profile(DEFAULT_PROFILE)["attack"]
+    if field in section.get(name, {}):
+        return section[name][field]
+    return _table_value(section[field], name, f"{name}-targeted" if targeted else None)
+
+
+def defense_budget(profile: str = DEFAULT_PROFILE, dataset: str | None = None) -> dict[str, Any]:
+    """The defenses' inner PGD budget of ``profile`` (``eps``, ``step_size``, ``steps``, pixels of [0, 1]):
+    ``defense.common``, updated by ``defense.datasets.<dataset>.common``."""
+    defense = get_profile(profile).get("defense", {})
+    common = dict(defense.get("common", {}))
+    if dataset is not None:
+        common.update(defense.get("datasets", {}).get(dataset, {}).get("common", {}))
+    return {k: common[k] for k in BUDGET_FIELDS}
+
+
+def attack_budget_255(profile: str = DEFAULT_PROFILE) -> float:
+    """The profile's default attack budget (``attack.eps.default``) in units of 1/255 (``8.0``)."""
+    return per_255(_table_value(get_profile(profile)["attack"]["eps"], "", None))
+
+
+def training_budget_255(profile: str = DEFAULT_PROFILE, dataset: str | None = None) -> float:
+    """The defenses' training budget (their inner PGD's ``eps``) of ``profile`` in units of 1/255."""
+    return per_255(defense_budget(profile, dataset)["eps"])
+
+
+def check_budget_settings(profile: str = DEFAULT_PROFILE, dataset: str | None = None) -> dict[str, Any]:
+    """The check attack's settings of ``profile``: eps (the profile's default attack eps) and the
+    ``defense.eval.check`` entries (``steps``, ``step_size``, ``restarts``)."""
+    return {"eps": _table_value(get_profile(profile)["attack"]["eps"], "", None),
+            **defense_eval_settings(profile, dataset)["check"]}
+
+
+def hashing_settings(profile: str = DEFAULT_PROFILE, dataset: str | None = None) -> tuple[dict, dict]:
+    """``(data, hashing)``: the profile's protocol sizes (updated by ``dataset_overrides.<dataset>``) and its
+    victims' training settings (copies)."""
+    prof = get_profile(profile)
+    data = dict(prof["data"], **prof.get("dataset_overrides", {}).get(dataset, {}))
+    return data, prof["hashing"]
+
+
+def eval_topk(profile: str = DEFAULT_PROFILE) -> int | None:
+    """The profile's MAP cut-off (``eval.topk``; None: the whole database)."""
+    return get_profile(profile)["eval"]["topk"]
+
+
+def attack_num_queries(profile: str = DEFAULT_PROFILE) -> int | None:
+    """The queries the profile's attacks attack at most (``attack.num_queries``; None: all)."""
+    return get_profile(profile)["attack"]["num_queries"]
+
+
+def defense_settings(method: str, profile: str = DEFAULT_PROFILE, dataset: str | None = None) -> dict:
+    """The profile's settings of defense ``method``, lowest precedence first: ``defense.common``, the
+    method's entry, then the same two of ``defense.datasets.<dataset>``."""
+    section = get_profile(profile).get("defense", {})
+    per_dataset = section.get("datasets", {}).get(dataset, {}) if dataset is not None else {}
+    params: dict = {}
+    for level in (section, per_dataset):
+        params.update(level.get("common", {}))
+        params.update(level.get(method, {}))
+    return params
 
 
 def defense_eval_settings(profile: str = "default", dataset: str | None = None) -> dict:

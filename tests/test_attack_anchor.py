@@ -6,6 +6,7 @@ import torch
 
 from saatlib.attack.anchor import AnchorAttack, DHTAAttack, P2PAttack, anchor_candidates, anchor_codes
 from saatlib.attack.base import AttackContext
+from saatlib.attack.registry import build_attack
 
 
 def _database(seed=0, n=50, k=16, c=4):
@@ -97,6 +98,10 @@ def test_arguments(kwargs, match):
 
 
 def test_paper_defaults():
+    """The released recipe's parameters are the class's; its budget (eps 0.032, 2000 iterations) is the paper
+    profile's, and the class's own budget the default profile's (8/255, 300 iterations)."""
     a = DHTAAttack()
-    assert (a.n, a.eps, a.step_size, a.steps, a.random_start) == (9, 0.032, 1 / 255, 2000, False)
+    assert (a.n, a.eps, a.step_size, a.steps, a.random_start) == (9, 8 / 255, 1 / 255, 300, False)
+    paper = build_attack("DHTA", True, "paper")
+    assert (paper.n, paper.eps, paper.step_size, paper.steps, paper.random_start) == (9, 0.032, 1 / 255, 2000, False)
     assert P2PAttack().n == 1

@@ -12,10 +12,11 @@ import dataclasses
 
 import pytest
 import torch
+from attack_tools import registry_makers
 
 import saatlib.attack as attack_pkg
 import saatlib.attack.registry as registry
-from saatlib.attack.anchor import AnchorParams, DHTAAttack, P2PAttack
+from saatlib.attack.anchor import AnchorParams
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.attack.engine import LinfPGD
 from saatlib.attack.hag import HAGAttack
@@ -33,16 +34,22 @@ BITS, CLASSES, STEPS = 16, 5, 3
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-ATTACKS = {
-    "SAAT": lambda: SAATAttack(steps=STEPS),
-    "SAAT-VMI-FGSM": lambda: saat_variant("VMI-FGSM", steps=STEPS),
-    "HAG": lambda: HAGAttack(steps=STEPS),
-    "SDHA": lambda: SDHAAttack(steps=STEPS),
-    "P2P": lambda: P2PAttack(steps=STEPS),
-    "DHTA": lambda: DHTAAttack(steps=STEPS),
-    "THA": lambda: THAAttack(steps=STEPS, pnet_steps=3, pnet_batch_size=8),
-    "PGD-restarts": lambda: RestartPGDAttack(steps=STEPS, restarts=2),
-}
+def attacks() -> dict:
+    """``{label: make()}``: every registered attack each way it runs (the smoke profile's settings, made fast by
+    field name as the property tests do: ``attack_tools.build_fast``), SAAT with an update-rule variant, the check
+    attack."""
+    out = registry_makers(STEPS)
+    out["SAAT-VMI-FGSM"] = lambda: saat_variant("VMI-FGSM", steps=STEPS)
+    out["PGD-restarts"] = lambda: RestartPGDAttack(steps=STEPS, restarts=2)
+    return out
+
+
+def cases(makers: dict) -> list[tuple[str, str]]:
+    """(label, field) of every parameter field of every attack of ``makers``."""
+    return [(name, f.name) for name, make in makers.items() for f in dataclasses.fields(make().params)]
+
+
+ATTACKS = attacks()
 
 #: a different valid value of every parameter field (by field name), from the current one
 ALTERNATIVES = {
@@ -69,9 +76,25 @@ ALTERNATIVES = {
     "pnet_batch_size": lambda v: v + 3,
     "pnet_lr": lambda v: v * 10,
     "anchor_draw": lambda v: "per_query" if v == "shared" else "shared",
+    # ProS-GAN's (a generative attack: its networks' training)
+    "bound": lambda v: "none" if v == "linf" else "linf",
+    "epochs": lambda v: v + 1,
+    "decay_epochs": lambda v: v + 1,
+    "batch_size": lambda v: v + 4,
+    "rec_weight": lambda v: v / 2,
+    "hash_weight": lambda v: v * 2,
+    "adv_weight": lambda v: v * 2,
+    "hash_scale": lambda v: v / 2,
+    "disc_every": lambda v: 1 if v != 1 else 2,
+    "gen_dim": lambda v: v + 2,
+    "res_blocks": lambda v: v + 1,
+    "label_dim": lambda v: v * 2,  # a multiple of 2^upsamplings
+    "disc_dim": lambda v: v + 2,
+    "pnet_hidden": lambda v: v + 8,
+    "num_train": lambda v: 40 if v is None else v - 1,
 }
 
-CASES = [(name, f.name) for name, make in ATTACKS.items() for f in dataclasses.fields(make().params)]
+CASES = cases(ATTACKS)
 
 
 def _onehot(n: int, g: torch.Generator) -> torch.Tensor:
@@ -86,7 +109,8 @@ def setup():
         model = build_model("smallcnn", BITS, in_channels=1).eval()
     x = torch.rand(4, 1, 28, 28, generator=g)
     signs = lambda n: torch.randint(0, 2, (n, BITS), generator=g).float() * 2 - 1  # noqa: E731
-    context = AttackContext(signs(60), _onehot(60, g), signs(80), _onehot(80, g), seed=7)
+    context = AttackContext(signs(60), _onehot(60, g), signs(80), _onehot(80, g), seed=7,
+                            train_images=torch.rand(60, 1, 28, 28, generator=torch.Generator().manual_seed(1)))
     own = _onehot(4, g)
     return model, x, own, torch.roll(own, 1, dims=1), context
 
@@ -99,7 +123,7 @@ def _run(attack: Attack, setup, seed: int = 3, generator: torch.Generator | None
 
 
 def _changed(name: str, field: str) -> tuple[Attack, Attack]:
-    attack = ATTACKS[name]()
+    attack = attacks()[name]()  # the registry as it is now
     old = getattr(attack.params, field)
     new = ALTERNATIVES[field](old)
     assert new != old, f"the alternative {field}={new!r} equals the current value"

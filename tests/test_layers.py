@@ -14,7 +14,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "saatlib"
 
 LAYERS = {
-    "foundations": {"primitives", "seeding", "schedules", "atomic", "profiles", "checkpoint", "compute"},
+    "foundations": {"primitives", "seeding", "schedules", "atomic", "profiles", "checkpoint", "compute", "epochs"},
     # distributed: torchrun helpers of the training loop (shards the data loader)
     "algorithms": {"data", "models", "hashing", "dmfl", "attack", "defense", "metrics", "distributed"},
     "store": {"store"},

@@ -33,9 +33,10 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import OMIT, Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
+from saatlib.attack.base import AttackContext, EngineAttack, rule_param, schedule_param, set_params
+from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 from saatlib.primitives import binarize, check_budget, check_positive
+from saatlib.profiles import default_attack_setting
 
 
 def target_code_loss(h: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -112,7 +113,7 @@ class AnchorParams:
 
     Args:
         n: database codes per anchor (1: P2P, 9: DHTA).
-        eps: l_inf budget (released 0.032). step_size: (1/255). steps: (2000).
+        eps: l_inf budget (default: the default profile's; released 0.032). step_size: (1/255). steps: (default: the default profile's; released 2000).
         random_start: start at a random point of the ball (released: no).
         rule: engine update rule (default: the signed gradient; None is the same).
         schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
@@ -121,9 +122,9 @@ class AnchorParams:
     """
 
     n: int = 9
-    eps: float = 0.032
+    eps: float = default_attack_setting("P2P", "eps")  # the default profile's budget (P2P's = DHTA's)
     step_size: float = 1 / 255
-    steps: int = 2000
+    steps: int = default_attack_setting("P2P", "steps")
     random_start: bool = False
     rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
     schedule: Sequence[float] | None = SAAT_SCHEDULE
@@ -140,7 +141,7 @@ class AnchorParams:
                    schedule=schedule_param(self.schedule))
 
 
-class AnchorAttack(Attack):
+class AnchorAttack(EngineAttack):
     """Targeted attack towards an anchor code built from n database codes (parameters: :class:`AnchorParams`).
 
     Called with the TARGET labels; uses ``context.db_codes``, ``context.db_labels``, ``context.seed``.
@@ -155,25 +156,9 @@ class AnchorAttack(Attack):
         n = self.params.n
         return "P2P" if n == 1 else ("DHTA" if n == 9 else f"DHTA-n{n}")
 
-    def engine(self) -> LinfPGD:
-        """The PGD engine of these parameters (built at every call)."""
-        p = self.params
-        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters: the attack's name, "rule": null for PGD, no schedule;
-        # anchor_draw left out at "shared", the draw every stored run used
-        return dict(legacy_pgd_key(self.params), name=self.name,
-                    anchor_draw=OMIT if self.anchor_draw == "shared" else self.anchor_draw)
-
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         """The shared anchors of ``labels`` (with ``anchor_draw="per_query"`` see :meth:`reference_codes_of`)."""
         return anchor_codes(labels, context.db_codes, context.db_labels, self.n, context.seed)
-
-    def replay_draws(self, x, labels, context, generator) -> None:
-        """The engine's draws (the random start) when its rule is the plain one, else the default."""
-        if generator is None or not self.engine().replay_draws(x, generator):
-            super().replay_draws(x, labels, context, generator)
 
     def reference_codes_of(self, x: torch.Tensor, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         """The anchors the attack uses for the queries x (B, C, H, W) with target ``labels`` (B, L)."""
@@ -192,8 +177,8 @@ class P2PAttack(AnchorAttack):
     paper = "P2P baseline of Bai et al., Targeted Attack for Deep Hashing based Retrieval, ECCV 2020"
 
     @classmethod
-    def default_params(cls) -> AnchorParams:
-        return AnchorParams(n=1)
+    def default_params(cls, **overrides) -> AnchorParams:
+        return AnchorParams(**{"n": 1, **overrides})
 
 
 class DHTAAttack(AnchorAttack):

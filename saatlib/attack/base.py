@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
+from saatlib.attack.engine import LinfPGD, UpdateRule
 
 
 @dataclass
@@ -87,33 +87,6 @@ def set_params(params, **values) -> None:
         object.__setattr__(params, name, value)
 
 
-#: returned for a field by :meth:`Attack.legacy_key_fields` to leave it out of the run-store key
-OMIT = object()
-
-
-def legacy_schedule_key(schedule) -> dict:
-    """The run-store key entry of a ``schedule`` parameter as keys had it before it was in the key:
-    left out at the SAAT schedule (the default every stored run used), else its list."""
-    return {"schedule": OMIT if schedule == SAAT_SCHEDULE else config_value(schedule)}
-
-
-def legacy_pgd_key(params, named_rule: bool = False) -> dict:
-    """Run-store key entries of an engine-based attack's ``rule`` and ``schedule`` as keys had them
-    before these were explicit parameters: ``schedule`` as in :func:`legacy_schedule_key`;
-    ``rule`` None for the plain signed gradient (the key held ``"rule": null``); with
-    ``named_rule`` (SAAT, whose key also holds ``rule_name``) a rule at its defaults is left out
-    (the key held no rule entry); any other rule as its config."""
-    out = legacy_schedule_key(params.schedule)
-    rule = params.rule
-    if type(rule) is UpdateRule:
-        out["rule"] = None
-    elif named_rule and rule.for_run(params.eps) == type(rule)().for_run(params.eps):
-        out["rule"] = OMIT
-    else:
-        out["rule"] = rule.config()
-    return out
-
-
 def _param_property(name: str) -> property:
     def get(self):
         return getattr(self.params, name)
@@ -146,8 +119,8 @@ class Attack:
     every field reads as a read-only attribute (``attack.eps``), and
     :meth:`replace` makes a new attack with some fields changed. Anything the
     attack computes from them (its PGD engine, its name) is built at call
-    time. :meth:`config` returns all of them, JSON-ready, and the run-store
-    key is :meth:`key_config`.
+    time. :meth:`config` returns all of them, JSON-ready; the run store writes it into its key
+    (:func:`saatlib.experiments.keys.attack_key_config`).
     """
 
     name = "attack"
@@ -172,21 +145,23 @@ class Attack:
     def __init__(self, params=None, /, **overrides) -> None:
         if self.Params is None:
             raise TypeError(f"{type(self).__name__} defines no Params dataclass")
-        if params is None:
-            params = self.default_params()
-        elif not isinstance(params, self.Params):
+        if params is not None and not isinstance(params, self.Params):
             raise TypeError(f"{type(self).__name__} takes a {self.Params.__name__} (or keyword parameters), "
                             f"got {params!r}")
         known = {f.name for f in dataclasses.fields(self.Params)}
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise TypeError(f"{type(self).__name__} has no parameter {unknown[0]!r}; its parameters: {sorted(known)}")
-        self.params = dataclasses.replace(params, **overrides) if overrides else params
+        if params is None:
+            self.params = self.default_params(**overrides)
+        else:
+            self.params = dataclasses.replace(params, **overrides) if overrides else params
 
     @classmethod
-    def default_params(cls):
-        """The parameters of ``cls()`` (the dataclass's defaults unless the class says otherwise)."""
-        return cls.Params()
+    def default_params(cls, **overrides):
+        """The parameters of ``cls(**overrides)``: the dataclass's defaults (unless the class says otherwise)
+        with ``overrides`` (a field without a default, such as a budget the profile gives, must be among them)."""
+        return cls.Params(**overrides)
 
     def replace(self, **changes) -> "Attack":
         """A new attack of the same class with the fields ``changes`` replaced (validated again)."""
@@ -226,25 +201,21 @@ class Attack:
         a schedule as a list."""
         return {f.name: config_value(getattr(self.params, f.name)) for f in dataclasses.fields(self.params)}
 
-    def legacy_key_fields(self) -> dict:
-        """Entries that make :meth:`key_config` equal the key runs were stored under before the
-        parameters were explicit: a value replaces the field's entry (or adds one), :data:`OMIT`
-        leaves the field out. Empty for a new attack: its key is its config."""
-        return {}
-
-    def key_config(self) -> dict:
-        """The attack's part of the run-store key (:func:`saatlib.experiments.attacks.attack_key`):
-        :meth:`config` adjusted by :meth:`legacy_key_fields`. A field that entered the key later is
-        left out while it holds the value it implicitly had (as ``loss_pairs`` in
-        :func:`saatlib.experiments.hash_models.hashing_config`), so stored runs keep their keys,
-        and any other value of it makes a new key."""
-        cfg = self.config()
-        for name, value in self.legacy_key_fields().items():
-            if value is OMIT:
-                cfg.pop(name, None)
-            else:
-                cfg[name] = value
-        return cfg
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params!r})"
+
+
+class EngineAttack(Attack):
+    """An attack run by the PGD engine (SAAT, P2P, DHTA, THA): its ``Params`` has ``eps``, ``step_size``,
+    ``steps``, ``random_start``, ``schedule`` and ``rule``, and :meth:`engine` builds the
+    :class:`~saatlib.attack.engine.LinfPGD` of them at every call."""
+
+    def engine(self) -> LinfPGD:
+        """The PGD engine of these parameters (built at every call)."""
+        p = self.params
+        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
+
+    def replay_draws(self, x, labels, context, generator) -> None:
+        """The engine's draws (the random start) when its rule is the plain one, else the default."""
+        if generator is None or not self.engine().replay_draws(x, generator):
+            super().replay_draws(x, labels, context, generator)

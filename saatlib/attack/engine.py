@@ -31,7 +31,7 @@ from typing import Callable, ClassVar, Sequence
 
 import torch
 
-from saatlib.primitives import eval_mode, project_linf
+from saatlib.primitives import check_budget, check_positive, eval_mode, project_linf
 
 __all__ = ["SAAT_SCHEDULE", "LinfPGD", "UpdateRule", "eval_mode", "input_gradient", "tanh_scale"]
 
@@ -106,13 +106,8 @@ class LinfPGD:
 
     def __init__(self, eps: float, step_size: float, steps: int, random_start: bool = True,
                  schedule: Sequence[float] | None = SAAT_SCHEDULE, rule: UpdateRule | None = None):
-        if not eps >= 0:
-            raise ValueError(f"eps must be >= 0 (pixels in [0, 1]; 8/255 = {8 / 255:.4f}), got {eps}")
-        if not step_size > 0:
-            raise ValueError(f"step_size must be > 0, got {step_size}")
-        if int(steps) != steps or steps < 0:
-            raise ValueError(f"steps must be a non-negative integer, got {steps}")
-        self.eps, self.step_size, self.steps = float(eps), float(step_size), int(steps)
+        self.eps, self.steps = check_budget(eps, steps)
+        self.step_size = check_positive(step_size, "step_size")
         self.random_start, self.schedule = random_start, schedule
         self.rule = rule if rule is not None else UpdateRule()
 

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 from saatlib import distributed
 from saatlib.attack.base import Attack, AttackContext
 from saatlib.compute import Precision
-from saatlib.hashing import binarize
+from saatlib.primitives import eval_codes
 from saatlib.metrics import average_precision, code_diversity, database_diversity, perceptibility
 
 
@@ -45,16 +45,9 @@ def attack_queries(model, attack: Attack, x: torch.Tensor, labels: torch.Tensor,
     return torch.cat(batches) if batches else x.clone()
 
 
-@torch.no_grad()
 def codes_of(model, x: torch.Tensor, batch_size: int = 256, device="cpu") -> torch.Tensor:
-    """Binary codes (Q, K) of an image tensor, on CPU."""
-    was = model.training
-    model.eval()
-    try:
-        return torch.cat([binarize(model(x[s:s + batch_size].to(device))).cpu()
-                          for s in range(0, x.shape[0], batch_size)])
-    finally:
-        model.train(was)
+    """Binary codes (Q, K) of an image tensor, on CPU (:func:`saatlib.primitives.eval_codes` by batches)."""
+    return torch.cat([eval_codes(model, x[s:s + batch_size].to(device)).cpu() for s in range(0, x.shape[0], batch_size)])
 
 
 def evaluate_attack(model, attack: Attack, x: torch.Tensor, query_labels: torch.Tensor, context: AttackContext,

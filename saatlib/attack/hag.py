@@ -37,10 +37,11 @@ from typing import Callable, Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, tanh_scale
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, check_budget, check_positive, check_reference_batch,
                                 eval_mode, project_linf)
+from saatlib.profiles import default_attack_setting
 
 # loss(x_adv, h_adv) -> scalar
 InputObjective = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -112,7 +113,7 @@ class HAGParams:
     """Hyper-parameters of :class:`HAGAttack`.
 
     Args:
-        eps: l_inf budget (8/255). steps: iterations (released 2000).
+        eps: l_inf budget, steps: iterations (default: the default profile's; released 8/255, 2000).
         lr: SGD learning rate (released 100). momentum: SGD momentum (0.9).
         threshold: mask threshold t (0.5). beta: weight of the balance term (1).
         schedule: tanh scale by tenths of the run (None: a = 1).
@@ -122,8 +123,8 @@ class HAGParams:
             its adversarial example does not depend on the other queries.
     """
 
-    eps: float = 8 / 255
-    steps: int = 2000
+    eps: float = default_attack_setting("HAG", "eps")  # the default profile's budget
+    steps: int = default_attack_setting("HAG", "steps")
     lr: float = 100.0
     momentum: float = 0.9
     threshold: float = 0.5
@@ -156,10 +157,6 @@ class HAGAttack(Attack):
     uses_generator = False  # deterministic: the generator is never drawn from
     paper = "Yang et al., Adversarial Examples for Hamming Space Search, IEEE Trans. Cybernetics 2018"
     targeted = False
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters held no schedule (the SAAT schedule)
-        return legacy_schedule_key(self.schedule)
 
     def benign_codes(self, model, x: torch.Tensor) -> torch.Tensor:
         """Relaxed benign codes model(x) at a = 1 (eval mode; no graph)."""

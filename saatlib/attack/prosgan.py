@@ -28,6 +28,7 @@ from saatlib.attack.base import Attack, AttackContext, set_params
 from saatlib.attack.prosgan_nets import ProSPrototypeNet
 from saatlib.attack.prosgan_train import BOUNDS, adversarial_image, build_networks, train_prosgan
 from saatlib.primitives import binarize, check_positive
+from saatlib.profiles import default_attack_setting
 
 
 def _count(value, what: str, low: int = 1) -> int:
@@ -41,7 +42,7 @@ class ProSGANParams:
     """Hyper-parameters of :class:`ProSGANAttack` (released values in brackets).
 
     Args:
-        eps: l_inf budget of ``bound="linf"`` (8/255, Table I's budget; the release has none).
+        eps: l_inf budget of ``bound="linf"`` (default: the default profile's attack budget; the release has none).
         bound: ``"linf"`` (x + eps * o, clipped to the box) or ``"none"`` (released: (o + 1) / 2).
         epochs, decay_epochs: GAN epochs at constant lr, then with linear decay [50, 50].
         batch_size: images per GAN step [24]. lr: Adam lr of G and D [1e-4], betas (0.5, 0.999).
@@ -56,7 +57,7 @@ class ProSGANParams:
         num_train: training images used, the first ones of the training set (None: all [all]).
     """
 
-    eps: float = 8 / 255
+    eps: float = default_attack_setting("ProS-GAN", "eps")  # the default profile's budget
     bound: str = "linf"
     epochs: int = 50
     decay_epochs: int = 50

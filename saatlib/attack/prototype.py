@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from saatlib.primitives import binarize, shares_label
+from saatlib.primitives import eval_codes, shares_label
 from saatlib.seeding import seeded
 
 _MASKED = -1.0e4  # log-sum-exp filler of a missing pair: exp(-1e4 - max) == 0 in float32
@@ -144,14 +144,7 @@ def train_prototype_net(codes: torch.Tensor, code_labels: torch.Tensor, db_label
     return pnet
 
 
-@torch.no_grad()
 def prototype_codes(pnet: PrototypeNet, labels: torch.Tensor) -> torch.Tensor:
-    """sign(pnet(labels)) in {-1, 1} (0 -> +1), (B, K); pnet's mode is restored."""
-    was_training = pnet.training
-    pnet.eval()
-    try:
-        device = next(pnet.parameters()).device
-        h = pnet(labels.float().to(device))
-    finally:
-        pnet.train(was_training)
-    return binarize(h)
+    """sign(pnet(labels)) in {-1, 1} (0 -> +1), (B, K) (:func:`saatlib.primitives.eval_codes`: pnet's mode
+    is restored)."""
+    return eval_codes(pnet, labels.float().to(next(pnet.parameters()).device))

@@ -3,7 +3,8 @@
 Non-targeted (Table I, MAP): ``HAG``, ``SDHA``, ``SAAT``.
 Targeted (Table I, t-MAP): ``P2P``, ``DHTA``, ``ProS-GAN``, ``THA``, ``SAAT`` (with
 ``targeted=True``), in the paper's order. ``ProS-GAN`` is generative: it has no iterations
-(:func:`iterative` is False) and its profile settings are the ``prosgan`` entry of a profile's
+(:func:`iterative` is False). Profile settings come by field name
+(:func:`saatlib.profiles.attack_settings`), e.g. ProS-GAN's from the ``ProS-GAN`` entry of a profile's
 ``attack`` section.
 Update-rule variants of the mainstay attack: ``SAAT`` with ``rule`` one of
 ``BIM``, ``DI-FGSM``, ``NI-FGSM``, ``SINI-FGSM``, ``VMI-FGSM`` (:data:`RULE_NAMES`).
@@ -22,10 +23,11 @@ from saatlib.attack.saat import SAATAttack
 from saatlib.attack.sdha import SDHAAttack
 from saatlib.attack.tha import THAAttack
 from saatlib.attack.variants import RULE_NAMES, make_rule, rule_random_start
-from saatlib.profiles import defense_eval_settings, get_profile
+from saatlib.profiles import attack_settings, check_budget_settings
 
-__all__ = ["NON_TARGETED", "RULE_NAMES", "TARGETED", "attack_names", "build_attack", "build_check_attack",
-           "attack_fields", "for_attack", "iterative", "register_attack"]
+__all__ = ["NON_TARGETED", "RULE_NAMES", "TARGETED", "attack_class", "attack_fields", "attack_names",
+           "build_attack", "build_check_attack", "for_attack", "iterative", "register_attack", "registered_attacks",
+           "runs_targeted"]
 
 NON_TARGETED = ("HAG", "SDHA", "SAAT")
 TARGETED = ("P2P", "DHTA", "ProS-GAN", "THA", "SAAT")
@@ -39,16 +41,30 @@ def attack_names(targeted: bool) -> tuple[str, ...]:
     return TARGETED if targeted else NON_TARGETED
 
 
-def _canonical(name: str) -> str:
-    key = {k.lower(): k for k in _CLASSES}.get(name.lower())
+def registered_attacks() -> dict[str, type[Attack]]:
+    """Every attack :func:`build_attack` knows, ``{name: class}`` in registration order (the built-in ones, then
+    those added by :func:`register_attack`): what the CLI's help, the settings table and the attack tests list."""
+    return dict(_CLASSES)
+
+
+def attack_class(name: str) -> tuple[str, type[Attack]]:
+    """``(registered name, class)`` of attack ``name`` (case-insensitive)."""
+    key = {k.lower(): k for k in _CLASSES}.get(str(name).lower())
     if key is None:
         raise ValueError(f"unknown attack {name!r}; choose one of {sorted(_CLASSES)}")
-    return key
+    return key, _CLASSES[key]
 
 
 def attack_fields(name: str) -> frozenset[str]:
     """The parameter names of attack ``name`` (the fields of its ``Params``)."""
-    return frozenset(f.name for f in dataclasses.fields(_CLASSES[_canonical(name)].Params))
+    return frozenset(f.name for f in dataclasses.fields(attack_class(name)[1].Params))
+
+
+def runs_targeted(name: str) -> tuple[bool, ...]:
+    """The ways attack ``name`` runs: ``(False, True)`` when ``targeted`` is one of its parameters (SAAT),
+    else its class's ``targeted``."""
+    cls = attack_class(name)[1]
+    return (False, True) if "targeted" in attack_fields(name) else (bool(cls.targeted),)
 
 
 def for_attack(name: str, overrides: dict) -> dict:
@@ -69,8 +85,9 @@ def register_attack(name: str, cls: type[Attack], replace: bool = False) -> None
     ``python -m saatlib attack --method``) construct ``cls`` for ``name`` (case-insensitive).
 
     ``cls`` is an :class:`~saatlib.attack.base.Attack` subclass with a ``Params`` dataclass. It
-    gets the profile's budget for the fields it has: ``eps`` (the profile's attack eps for
-    ``name``, else its default), ``steps`` (when the profile lists ``name``). It is targeted when
+    gets the profile's settings for the fields it has, by field name
+    (:func:`saatlib.profiles.attack_settings`): ``eps`` and ``steps`` (the profile's entry for
+    ``name``, else its default), any other field the profile's ``attack`` section names. It is targeted when
     its ``targeted`` class attribute says so, unless ``targeted`` is one of its parameters. A
     registered attack is not added to Table I (:data:`NON_TARGETED`, :data:`TARGETED`).
     """
@@ -92,29 +109,14 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
     update-rule variant; other keyword arguments are parameters of the attack
     (fields of its ``Params``).
     """
-    key = _canonical(name)
-    cls = _CLASSES[key]
-    fields = {f.name for f in dataclasses.fields(cls.Params)}
+    key, cls = attack_class(name)
+    fields = set(attack_fields(key))
     if "targeted" not in fields:
         if targeted and not cls.targeted:
             raise ValueError(f"{key} is not a targeted attack; targeted attacks: {TARGETED}")
         if not targeted and cls.targeted:
             raise ValueError(f"{key} is a targeted attack: pass targeted=True (CLI --targeted)")
-    budget = get_profile(profile)["attack"]
-    budget_key = f"{key}-targeted" if key == "SAAT" and targeted else key
-    params: dict = {}
-    if "eps" in fields:
-        params["eps"] = budget["eps"].get(budget_key, budget["eps"]["default"])
-    if "steps" in fields and budget_key in budget["steps"]:
-        params["steps"] = budget["steps"][budget_key]
-    if key == "THA":
-        params["pnet_steps"] = budget["pnet_steps"]
-        if "tha_pnet_batch_size" in budget:
-            params["pnet_batch_size"] = budget["tha_pnet_batch_size"]
-    if key in ("P2P", "DHTA") and "anchor_draw" in budget:
-        params["anchor_draw"] = budget["anchor_draw"]
-    if key == "ProS-GAN":
-        params.update(budget.get("prosgan", {}))
+    params = attack_settings(profile, key, fields, targeted)
     if eps is not None:
         params["eps"] = eps
     if steps is not None:
@@ -136,6 +138,6 @@ def build_attack(name: str, targeted: bool = False, profile: str = "default", ep
 
 def build_check_attack(profile: str = "default", dataset: str | None = None, **overrides) -> RestartPGDAttack:
     """The check attack with the profile's budget (eps: the profile's attack eps)."""
-    params = {"eps": get_profile(profile)["attack"]["eps"]["default"], **defense_eval_settings(profile, dataset)["check"]}
+    params = check_budget_settings(profile, dataset)
     params.update({k: v for k, v in overrides.items() if v is not None})
     return RestartPGDAttack(**params)

@@ -18,9 +18,10 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD
-from saatlib.primitives import binarize, check_budget, check_positive, eval_mode
+from saatlib.primitives import binarize, check_budget, check_positive, eval_codes, eval_mode
+from saatlib.profiles import check_budget_settings
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -34,10 +35,11 @@ class RestartPGDParams:
         schedule: tanh scale by tenths of the run (None: a = 1).
     """
 
-    eps: float = 8 / 255
-    steps: int = 200
-    step_size: float = 1 / 255
-    restarts: int = 3
+    # the default profile's check attack
+    eps: float = check_budget_settings()["eps"]
+    steps: int = check_budget_settings()["steps"]
+    step_size: float = check_budget_settings()["step_size"]
+    restarts: int = check_budget_settings()["restarts"]
     schedule: Sequence[float] | None = SAAT_SCHEDULE
 
     def __post_init__(self) -> None:
@@ -63,15 +65,10 @@ class RestartPGDAttack(Attack):
         p = self.params
         return LinfPGD(p.eps, p.step_size, p.steps, random_start=True, schedule=p.schedule)
 
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters held no schedule (the SAAT schedule)
-        return legacy_schedule_key(self.schedule)
-
     def __call__(self, model, x, labels=None, context: AttackContext | None = None, generator=None):
         engine = self.engine()
         with eval_mode(model):
-            with torch.no_grad():
-                benign = binarize(model(x.detach()))
+            benign = eval_codes(model, x.detach())
             best, best_dist = x.detach().clone(), torch.full((x.shape[0],), -1.0, device=x.device)
             for _ in range(self.restarts):
                 x_adv = engine.perturb(model, x, lambda h: (h * benign).mean(), generator)

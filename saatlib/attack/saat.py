@@ -12,11 +12,12 @@ from typing import Sequence
 
 import torch
 
-from saatlib.attack.base import (Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param,
+from saatlib.attack.base import (AttackContext, EngineAttack, rule_param, schedule_param,
                                  set_params)
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
+from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 from saatlib.dmfl import RELEASED_WEIGHTING, WEIGHTINGS, mainstay_codes
 from saatlib.primitives import check_budget, check_positive
+from saatlib.profiles import default_attack_setting
 
 
 def mainstay_loss(h: torch.Tensor, target: torch.Tensor, targeted: bool) -> torch.Tensor:
@@ -44,9 +45,9 @@ class SAATParams:
         exact_ties: exact DMFL ties (+1), or the sign of float32 noise as the released code.
     """
 
-    eps: float = 8 / 255
+    eps: float = default_attack_setting("SAAT", "eps")  # the default profile's budget
     step_size: float = 1 / 255
-    steps: int = 100
+    steps: int = default_attack_setting("SAAT", "steps")
     targeted: bool = False
     rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
     random_start: bool = True
@@ -63,7 +64,7 @@ class SAATParams:
                    schedule=schedule_param(self.schedule), exact_ties=bool(self.exact_ties))
 
 
-class SAATAttack(Attack):
+class SAATAttack(EngineAttack):
     """Mainstay-code attack of SAAT, non-targeted or targeted (parameters: :class:`SAATParams`).
 
     ``SAATAttack(steps=10, targeted=True)`` or ``SAATAttack(SAATParams(...))``.
@@ -77,22 +78,8 @@ class SAATAttack(Attack):
         rule = self.params.rule.name
         return "SAAT" + ("-targeted" if self.params.targeted else "") + ("" if rule == "PGD" else f"-{rule}")
 
-    def engine(self) -> LinfPGD:
-        """The PGD engine of these parameters (built at every call)."""
-        p = self.params
-        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters: the attack's name and rule name, no schedule, no rule parameters
-        return dict(legacy_pgd_key(self.params, named_rule=True), name=self.name, rule_name=self.params.rule.name)
-
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         return mainstay_codes(labels, context.train_codes, context.train_labels, self.weighting, self.exact_ties)
-
-    def replay_draws(self, x, labels, context, generator) -> None:
-        """The engine's draws (the random start) when its rule is the plain one, else the default."""
-        if generator is None or not self.engine().replay_draws(x, generator):
-            super().replay_draws(x, labels, context, generator)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None) -> torch.Tensor:
         target = self.reference_codes(labels.to(x.device), context)

@@ -36,11 +36,12 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from saatlib.attack.base import Attack, AttackContext, legacy_schedule_key, schedule_param, set_params
+from saatlib.attack.base import Attack, AttackContext, schedule_param, set_params
 from saatlib.attack.engine import SAAT_SCHEDULE
 from saatlib.attack.hag import optimise_in_ball
 from saatlib.primitives import (RELEASED_ATTACK_BATCH, binarize, check_budget, check_positive, check_reference_batch,
-                                eval_mode, shares_label)
+                                eval_codes, shares_label)
+from saatlib.profiles import default_attack_setting
 
 
 def soft_bit_distance(t: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -105,7 +106,7 @@ class SDHAParams:
     """Hyper-parameters of :class:`SDHAAttack`.
 
     Args:
-        eps: l_inf budget (8/255). steps: iterations (released 1500).
+        eps: l_inf budget, steps: iterations (default: the default profile's; released 8/255, 1500).
         lr: Adam learning rate (0.01; betas 0.9, 0.999).
         weight: surrogate weight before division by K (25).
         sigma: sigmoid sharpness (5). z: Hamming weight exponent (0.5).
@@ -115,8 +116,8 @@ class SDHAParams:
             invariant, but its epsilon is not), independent of its batch-mates.
     """
 
-    eps: float = 8 / 255
-    steps: int = 1500
+    eps: float = default_attack_setting("SDHA", "eps")  # the default profile's budget
+    steps: int = default_attack_setting("SDHA", "steps")
     lr: float = 0.01
     weight: float = 25.0
     sigma: float = 5.0
@@ -145,15 +146,10 @@ class SDHAAttack(Attack):
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
     targeted = False
 
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters held no schedule (the SAAT schedule)
-        return legacy_schedule_key(self.schedule)
-
     def targets(self, model, x, labels, context: AttackContext):
         """(relevance (B, N) as 0/1 float, training codes (N, K), fallback benign codes (B, K))."""
         rel = shares_label(labels.to(x.device), context.train_labels.to(x.device)).to(x.dtype)
-        with eval_mode(model), torch.no_grad():
-            fallback = binarize(model(x.detach(), 1.0))
+        fallback = eval_codes(model, x.detach())
         return rel, binarize(context.train_codes.to(x.device).float()), fallback
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):

@@ -16,10 +16,11 @@ from typing import Sequence
 import torch
 
 from saatlib.attack.anchor import target_code_loss
-from saatlib.attack.base import Attack, AttackContext, legacy_pgd_key, rule_param, schedule_param, set_params
-from saatlib.attack.engine import SAAT_SCHEDULE, LinfPGD, UpdateRule
+from saatlib.attack.base import AttackContext, EngineAttack, rule_param, schedule_param, set_params
+from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
 from saatlib.attack.prototype import PrototypeNet, prototype_codes, train_prototype_net
 from saatlib.primitives import check_budget, check_positive
+from saatlib.profiles import default_attack_setting
 
 
 def _fingerprint(t: torch.Tensor) -> tuple:
@@ -32,7 +33,7 @@ class THAParams:
     """Hyper-parameters of :class:`THAAttack`.
 
     Args:
-        eps: l_inf budget (8/255). step_size: (1/255). steps: (100).
+        eps: l_inf budget, steps (default: the default profile's; released 8/255, 100). step_size: (1/255).
         random_start: (released: no). rule: engine update rule (default: the signed gradient).
         schedule: tanh scale a by tenths of the run (released: :data:`SAAT_SCHEDULE`; None: a = 1).
         pnet_steps: PrototypeNet training steps (released 100 x 300 = 30000).
@@ -41,9 +42,9 @@ class THAParams:
         pnet_lr: Adam learning rate of the PrototypeNet (1e-4; betas (0.5, 0.999)).
     """
 
-    eps: float = 8 / 255
+    eps: float = default_attack_setting("THA", "eps")  # the default profile's budget
     step_size: float = 1 / 255
-    steps: int = 100
+    steps: int = default_attack_setting("THA", "steps")
     random_start: bool = False
     rule: UpdateRule = dataclasses.field(default_factory=UpdateRule)
     schedule: Sequence[float] | None = SAAT_SCHEDULE
@@ -64,7 +65,7 @@ class THAParams:
                    pnet_batch_size=int(batch), pnet_lr=check_positive(self.pnet_lr, "pnet_lr"))
 
 
-class THAAttack(Attack):
+class THAAttack(EngineAttack):
     """Prototype-code targeted attack (parameters: :class:`THAParams`)."""
 
     Params = THAParams
@@ -76,16 +77,6 @@ class THAAttack(Attack):
         super().__init__(params, **overrides)
         self._pnet: PrototypeNet | None = None
         self._pnet_key: tuple | None = None
-
-    def engine(self) -> LinfPGD:
-        """The PGD engine of these parameters (built at every call)."""
-        p = self.params
-        return LinfPGD(p.eps, p.step_size, p.steps, p.random_start, p.schedule, p.rule)
-
-    def legacy_key_fields(self) -> dict:
-        # keys before explicit parameters: "rule": null for PGD, no schedule, and the (then empty)
-        # PrototypeNet cache slots, which the old config() picked up as None
-        return dict(legacy_pgd_key(self.params), _pnet=None, _pnet_key=None)
 
     @property
     def pnet(self) -> PrototypeNet | None:
@@ -110,11 +101,6 @@ class THAAttack(Attack):
     def reference_codes(self, labels: torch.Tensor, context: AttackContext) -> torch.Tensor:
         self.prepare(None, context)
         return prototype_codes(self._pnet, labels).to(labels.device)
-
-    def replay_draws(self, x, labels, context, generator) -> None:
-        """The engine's draws (the random start) when its rule is the plain one, else the default."""
-        if generator is None or not self.engine().replay_draws(x, generator):
-            super().replay_draws(x, labels, context, generator)
 
     def __call__(self, model, x, labels, context: AttackContext, generator=None, record: bool = False):
         target = self.reference_codes(labels.to(x.device), context).to(x.device)

@@ -324,14 +324,16 @@ def rule_random_start(rule: UpdateRule | None) -> bool:
     return bool(getattr(rule, "random_start", True))
 
 
-def saat_variant(name: str, eps: float = 8 / 255, step_size: float = 1 / 255, steps: int = 100,
+def saat_variant(name: str, eps: float | None = None, step_size: float = 1 / 255, steps: int | None = None,
                  targeted: bool = False, weighting: str = "cosine", **rule_kwargs) -> SAATAttack:
     """SAAT's mainstay attack with the update rule ``name`` and that rule's
-    released random-start setting (PGD, DI-FGSM: yes; the others: no).
+    released random-start setting (PGD, DI-FGSM: yes; the others: no). ``eps``, ``steps``: None for
+    :class:`~saatlib.attack.saat.SAATParams`' defaults (the default profile's budget).
 
     ``rule_kwargs`` go to the rule (:func:`make_rule`); VMI-FGSM's radius
     follows the attack's ``eps``.
     """
     rule = make_rule(name, **rule_kwargs)
-    return SAATAttack(eps=eps, step_size=step_size, steps=steps, targeted=targeted, rule=rule,
-                      random_start=rule_random_start(rule), weighting=weighting)
+    budget = {k: v for k, v in (("eps", eps), ("steps", steps)) if v is not None}
+    return SAATAttack(step_size=step_size, targeted=targeted, rule=rule, random_start=rule_random_start(rule),
+                      weighting=weighting, **budget)

@@ -3,29 +3,40 @@ from __future__ import annotations
 
 import argparse
 
-from saatlib.attack.registry import attack_fields
+from saatlib.attack.registry import attack_fields, iterative, registered_attacks, runs_targeted
 from saatlib.attack.variants import RULE_NAMES
 from saatlib.experiments.attacks import run_attack
 from saatlib.cli.common import add_common, collapse_warning, emit, precision_of, dataset_label, victim_config
 from saatlib.seeding import set_threads
 from saatlib.store import RunStore
 
-HELP = ("attack the query set of a trained hash model (SAAT, HAG, SDHA, P2P, DHTA, ProS-GAN, THA) and print "
-        "MAP / t-MAP")
+HELP = "attack the query set of a trained hash model (an attack of the registry) and print MAP / t-MAP"
+
+
+def _method_help() -> str:
+    """The registered attacks, non-targeted and targeted (:func:`saatlib.attack.registry.registered_attacks`)."""
+    names = registered_attacks()
+    plain = [n for n in names if False in runs_targeted(n)]
+    targeted = [n for n in names if True in runs_targeted(n)]
+    return f"attack: {', '.join(plain)} (non-targeted); {', '.join(targeted)} (with --targeted)"
+
+
+def _with(field: str) -> list[str]:
+    """The registered attacks that have parameter ``field``."""
+    return [n for n in registered_attacks() if field in attack_fields(n)]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_common(p)
-    p.add_argument("--method", default="SAAT", help="attack: SAAT, HAG, SDHA (non-targeted); SAAT, P2P, DHTA, "
-                                                  "ProS-GAN, THA (with --targeted)")
+    p.add_argument("--method", default="SAAT", help=_method_help())
     p.add_argument("--targeted", action="store_true", help="targeted attack (t-MAP against drawn target labels)")
     p.add_argument("--hash-method", default="DPH", help="hashing method of the victim model")
     p.add_argument("--rule", default=None, choices=RULE_NAMES, help="update rule variant of the SAAT attack")
     p.add_argument("--eps", type=float, default=None, help="l_inf budget in [0,1] pixels (default: the profile's)")
     p.add_argument("--steps", type=int, default=None, help="attack iterations (default: the profile's; "
-                                                          "ProS-GAN has none)")
+                   f"{', '.join(n for n in registered_attacks() if not iterative(n))} has none)")
     p.add_argument("--pnet-steps", type=int, default=None,
-                   help="PrototypeNet training steps of THA and ProS-GAN (default: the profile's)")
+                   help=f"PrototypeNet training steps of {' and '.join(_with('pnet_steps'))} (default: the profile's)")
     p.add_argument("--num-queries", type=int, default=-1, help="queries attacked (default: the profile's)")
     p.add_argument("--topk", type=int, default=-1, help="MAP@topk (default: the profile's)")
 
@@ -33,8 +44,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     if args.pnet_steps is not None and "pnet_steps" not in attack_fields(args.method):
-        raise ValueError(f"--pnet-steps is a parameter of the attacks with a PrototypeNet (THA, ProS-GAN), "
-                         f"not of {args.method}")
+        raise ValueError("--pnet-steps is a parameter of the attacks with a PrototypeNet "
+                         f"({', '.join(_with('pnet_steps'))}), not of {args.method}")
     config = victim_config(args, args.hash_method)
     r = run_attack(config, args.method, targeted=args.targeted, profile=args.profile, eps=args.eps,
                    steps=args.steps, rule=args.rule, num_queries=args.num_queries, topk=args.topk,

@@ -11,7 +11,7 @@ from saatlib.compute import AUTOCAST_DTYPES, Precision
 from saatlib.experiments.hash_models import hashing_config
 from saatlib.models import backbone_names
 from saatlib.models.pretrained import install_weights, pretrained_available
-from saatlib.profiles import get_profile, profile_names
+from saatlib.profiles import hashing_settings, profile_names
 
 
 def add_common(p: argparse.ArgumentParser) -> None:
@@ -67,7 +67,7 @@ def victim_config(args: argparse.Namespace, method: str, bits: int | None = None
     """The hashing config of the command's victim: ``--dataset``, ``--backbone``,
     ``--image-size``, precision, ImageNet weights (``--weights`` installed; ``--random-init``)
     and ``overrides`` (epochs, batch size, ...)."""
-    backbone = args.backbone or get_profile(args.profile)["hashing"]["backbone"]
+    backbone = args.backbone or hashing_settings(args.profile)[1]["backbone"]
     if args.weights:
         install_weights(backbone, args.weights)
     pretrained = pretrained_available(backbone, args.random_init) if backbone != "smallcnn" else None

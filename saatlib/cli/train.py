@@ -7,7 +7,7 @@ from saatlib.cli.common import add_common, dataset_label, emit, victim_config
 from saatlib.hashing import method_names
 from saatlib.experiments.hash_models import train_and_evaluate
 from saatlib.seeding import set_threads
-from saatlib.profiles import get_profile
+from saatlib.profiles import eval_topk
 from saatlib.store import RunStore
 
 HELP = "train (or load from the run store) a deep hashing model and print MAP@topk of the query set"
@@ -25,7 +25,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     set_threads(args.threads)
     config = victim_config(args, args.method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr)
-    topk = args.topk if args.topk is not None else get_profile(args.profile)["eval"]["topk"]
+    topk = args.topk if args.topk is not None else eval_topk(args.profile)
     record = train_and_evaluate(config, store=RunStore(args.runs_dir), device=args.device,
                                 progress=not args.no_progress, recompute=args.recompute,
                                 allow_random_init=args.random_init, topk=topk)

@@ -30,29 +30,27 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from tqdm.auto import tqdm
 
-from saatlib import distributed
+from saatlib import distributed, seeding
 from saatlib.attack.engine import LinfPGD
 from saatlib.compute import Precision
 from saatlib.data import data_loader
+from saatlib.epochs import epoch_record, progress_bar
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
 from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
+from saatlib.profiles import defense_budget
 from saatlib.schedules import multistep_factor
 
 log = logging.getLogger(__name__)
 
-#: hyper-parameters every defense has (the paper's inner maximisation)
+#: hyper-parameters every defense has besides its inner PGD's budget (``eps``, ``step_size``, ``steps``,
+#: pixels of [0, 1]), whose default is the default profile's (:func:`saatlib.profiles.defense_budget`)
 COMMON_DEFAULTS: dict[str, Any] = {
-    "eps": 8 / 255,          # l_inf budget of the inner PGD
-    "step_size": 2 / 255,    # PGD step
-    "steps": 7,              # PGD iterations
     "random_start": True,    # uniform start in the eps-ball
     "attack_mode": "eval",   # model mode during the inner PGD: "eval" (engine) or "train" (released code)
     "batch_size": 32,
@@ -97,8 +95,9 @@ class Defense:
             on ``device``); trained in place.
         train_set: the training ImageSet (labels (N, C)).
         hash_method: the victim's hashing method (its loss is the benign term).
-        params: hyper-parameters: :data:`COMMON_DEFAULTS` plus the subclass's
-            ``defaults``, overridden by the caller's values.
+        params: hyper-parameters: :data:`COMMON_DEFAULTS`, the default profile's inner PGD budget
+            (:func:`saatlib.profiles.defense_budget`) and the subclass's ``defaults``, overridden by
+            the caller's values.
         seed: seeds the random starts (and any other draw of the defense).
         device: torch device.
         database_labels: (N_db, C) database labels (ATRDH draws targets from
@@ -131,7 +130,7 @@ class Defense:
         if p["attack_mode"] not in ("eval", "train"):
             raise ValueError(f"attack_mode must be 'eval' or 'train', got {p['attack_mode']!r}")
         self.pgd = LinfPGD(p["eps"], p["step_size"], p["steps"], p["random_start"], schedule=None)
-        self.generator = torch.Generator(device=self.device).manual_seed(self.seed)
+        self.generator = seeding.generator(self.seed, self.device)
         self.database_labels = database_labels
         self.total_steps = 1
         self.resumed_from_epoch = 0  # set by adversarial_training
@@ -140,7 +139,7 @@ class Defense:
     @classmethod
     def resolve_params(cls, params: dict | None) -> dict:
         """Defaults (common, then the method's) overridden by ``params``; unknown keys are an error."""
-        out = dict(COMMON_DEFAULTS, **cls.defaults)
+        out = dict(COMMON_DEFAULTS, **defense_budget(), **cls.defaults)
         for key, value in (params or {}).items():
             if key not in out:
                 raise ValueError(f"unknown {cls.name} hyper-parameter {key!r}; known: {sorted(out)}")
@@ -301,11 +300,9 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
     if steps_per_epoch == 0:
         raise ValueError(f"batch_size {batch_size} exceeds the {len(train_set)} training items")
     defense.total_steps = epochs * steps_per_epoch
-    cuda = [device.index or 0] if device.type == "cuda" else []
     world = distributed.world_size()
     swapped = distributed._swap_batchnorms(model, False) if world > 1 else []  # batch statistics of the global batch
-    with torch.random.fork_rng(devices=cuda), _restore(swapped):
-        torch.manual_seed(seed)
+    with seeding.seeded(seed, device), _restore(swapped):
         history: list[dict] = []
         start = 0
         state = load_checkpoint(checkpoint) if checkpoint is not None else None
@@ -317,8 +314,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
             log.info("%s: resuming after epoch %d of %d from %s", defense.name, start, epochs, checkpoint)
         step = start * steps_per_epoch
         model.train()
-        bar = tqdm(total=epochs * steps_per_epoch, initial=step, desc=defense.name, disable=not progress,
-                   leave=False)
+        bar = progress_bar(defense.name, epochs * steps_per_epoch, step, progress, leave=False)
         try:
             for epoch in range(start, epochs):
                 bar.set_description(f"{defense.name} epoch {epoch + 1}/{epochs}")
@@ -344,14 +340,11 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                         bar.set_postfix({k: f"{float(v) / n:.4f}" for k, v in sums.items()}, refresh=False)
                 if world > 1:  # the global batch's means: the mean of the ranks' (equal-sized) shares
                     sums = distributed.mean_over_ranks({k: torch.as_tensor(v, device=device) for k, v in sums.items()})
-                record = {"epoch": epoch, **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
-                          "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
-                          "trace": [{"step": i, **{k: float(v) for k, v in means.items()}} for i, means in trace]}
-                bad = [k for k, v in record.items() if isinstance(v, float) and not math.isfinite(v)]
-                if bad:
-                    raise FloatingPointError(f"{defense.name}: non-finite loss terms {bad} in epoch {epoch}")
+                record = epoch_record(defense.name, epoch, {
+                    **{k: float(v) / max(n, 1) for k, v in sums.items()}, "lr": lr,
+                    "seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+                    "trace": [{"step": i, **{k: float(v) for k, v in means.items()}} for i, means in trace]})
                 history.append(record)
-                log.info("%s epoch %d: %s", defense.name, epoch, record)
                 if checkpoint is not None and distributed.is_main():
                     save_checkpoint(checkpoint, epoch=epoch + 1, step=step, defense=defense.state_dict(),
                                     history=history, device=device)

@@ -18,7 +18,7 @@ from saatlib.defense.atrdh import ATRDHDefense
 from saatlib.defense.cgat import CgATDefense
 from saatlib.defense.common import Defense
 from saatlib.defense.saat import SAATDefense
-from saatlib.profiles import get_profile
+from saatlib.profiles import defense_settings
 
 DEFENSES: dict[str, type[Defense]] = {"SAAT": SAATDefense, "ATRDH": ATRDHDefense, "CgAT": CgATDefense}
 METHODS = ("none", *DEFENSES)
@@ -41,11 +41,6 @@ def defense_params(method: str, profile: str = "default", dataset: str | None = 
         if given:
             raise ValueError(f"the undefended model ('none') takes no defense hyper-parameters, got {sorted(given)}")
         return {}
-    section = get_profile(profile).get("defense", {})
-    per_dataset = section.get("datasets", {}).get(dataset, {}) if dataset is not None else {}
-    params: dict = {}
-    for level in (section, per_dataset):
-        params.update(level.get("common", {}))
-        params.update(level.get(method, {}))
+    params = defense_settings(method, profile, dataset)
     params.update({k: v for k, v in overrides.items() if v is not None})
     return DEFENSES[method].resolve_params(params)

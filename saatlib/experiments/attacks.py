@@ -1,6 +1,6 @@
 """Attack runs, load-or-compute: the path the CLI, the widgets, the chapters and the benches share.
 
-- :func:`model_codes`: the training, database and query codes of a model (cached);
+- :func:`~saatlib.experiments.runs.model_codes` (re-exported): the codes of a model's three sets (cached);
 - :func:`target_labels_for`: the targets of a protocol, drawn once and kept;
 - :func:`cached_attack_result`: one attack on a model's queries, cached under :func:`attack_key`;
 - :func:`run_attack`: the same, by attack name, for a hashing config (loads or trains its model);
@@ -9,8 +9,6 @@
   images and codes too (kind :data:`EXAMPLES_KIND`), for the book's figures and explorers.
 """
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import torch
 
@@ -21,37 +19,16 @@ from saatlib.attack.registry import build_attack
 from saatlib.attack.targets import draw_target_labels
 from saatlib.compute import Precision
 from saatlib.data import data_loader
-from saatlib.hashing import encode
 from saatlib.experiments.hash_models import get_hash_model, load_data
-from saatlib.profiles import get_profile
+from saatlib.experiments.keys import EXAMPLES_VERSION, attack_key_config
+from saatlib.experiments.runs import CODES_KIND, HashRun, model_codes  # noqa: F401 (CODES_KIND: read here by others)
+from saatlib.profiles import attack_num_queries, eval_topk
 from saatlib.store import RunStore
 
-if TYPE_CHECKING:  # annotations only: saatlib.experiments.retrieval imports this module
-    from saatlib.experiments.retrieval import HashRun
-
-CODES_KIND = "codes"
 ATTACK_KIND = "attack"
 TARGETS_KIND = "target_labels"
 #: run-store kind of adversarial examples (images and codes) beside an attack's numbers
 EXAMPLES_KIND = "attack_examples"
-EXAMPLES_VERSION = 1
-
-
-def model_codes(hash_config: dict, model, splits, store: RunStore, device="cpu") -> dict[str, torch.Tensor]:
-    """Codes of the training, database and query sets under ``model`` (cached).
-
-    Returns a dict of CPU tensors: train_codes, train_labels, db_codes,
-    db_labels, query_codes, query_labels.
-    """
-    key = {"model": hash_config}
-    if store.has(CODES_KIND, key):
-        return store.load_tensors(CODES_KIND, key)
-    out = {}
-    for name, subset in (("train", splits.train), ("db", splits.database), ("query", splits.query)):
-        out[f"{name}_codes"], out[f"{name}_labels"] = encode(model, subset, device=device)
-    if distributed.is_main():  # under torchrun every rank encodes, the main rank writes
-        store.save(CODES_KIND, key, tensors=out)
-    return out
 
 
 def context_from_codes(codes: dict, seed: int = 0) -> AttackContext:
@@ -109,11 +86,10 @@ def stored_attack_result(store: RunStore, kind: str, key: dict) -> dict | None:
 
 def profile_sizes(profile: str, num_queries: int | None, topk: int | None) -> tuple[int | None, int | None]:
     """``(num_queries, topk)`` with -1 replaced by ``profile``'s attacked queries and MAP cut-off."""
-    prof = get_profile(profile)
     if num_queries == -1:
-        num_queries = prof["attack"]["num_queries"]
+        num_queries = attack_num_queries(profile)
     if topk == -1:
-        topk = prof["eval"]["topk"]
+        topk = eval_topk(profile)
     return num_queries, topk
 
 
@@ -121,11 +97,11 @@ def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | Non
                precision=None) -> dict:
     """Run-store key of an attack's result: the attacked model's config (a hashing
     or defense config), the attack's class and hyper-parameters
-    (:meth:`saatlib.attack.base.Attack.key_config`: its config, with the fields added
-    since at their former implicit values left out), the number of attacked
-    queries, topk and the seed; and ``precision`` (:class:`saatlib.compute.Precision`) only
-    when it is not the float32 default, so stored results keep their keys."""
-    key = {"model": model_key, "attack": dict(attack.key_config(), cls=type(attack).__name__),
+    (:func:`saatlib.experiments.keys.attack_key_config`: its config, written as stored runs
+    had it), the number of attacked queries, topk and the seed; and ``precision``
+    (:class:`saatlib.compute.Precision`) only when it is not the float32 default
+    (:data:`saatlib.experiments.keys.ONLY_WHEN_SET`), so stored results keep their keys."""
+    key = {"model": model_key, "attack": dict(attack_key_config(attack), cls=type(attack).__name__),
            "num_queries": num_queries, "topk": topk, "seed": seed}
     if Precision.of(precision).key() is not None:
         key["precision"] = Precision.of(precision).key()

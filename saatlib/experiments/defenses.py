@@ -27,11 +27,11 @@ from saatlib.defense.checkpoint import CHECKPOINT_NAME
 from saatlib.defense.common import EpochCallback, adversarial_training
 from saatlib.defense.registry import DEFENSES, canonical_defense, defense_params
 from saatlib.experiments.hash_models import get_hash_model, load_data
+from saatlib.experiments.keys import DEFENSE_VERSION
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
-DEFENSE_VERSION = 1  # bump when a change to the defenses invalidates stored defended models
 DEFENSE_KIND = "defense"
 
 

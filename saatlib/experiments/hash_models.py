@@ -18,16 +18,17 @@ from saatlib.data.registry import loader_image_size, native_image_size
 from saatlib.data.transforms import REFERENCE_CROP
 from saatlib.hashing import canonical_method, encode, train_hashing
 from saatlib.hashing.train import CHECKPOINT_FORMAT as TRAIN_CHECKPOINT_FORMAT
+from saatlib.experiments.keys import HASH_VERSION
 from saatlib.metrics import mean_average_precision
 from saatlib.models import build_model
 from saatlib.models.backbones import IMAGENET_BACKBONES
-from saatlib.profiles import get_profile
+from saatlib.profiles import hashing_settings
 from saatlib.seeding import seeded
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
-CONFIG_VERSION = 3  # bump when a change to models or training invalidates stored runs (3: smallcnn widths)
+CONFIG_VERSION = HASH_VERSION  # saatlib.experiments.keys (3: smallcnn widths)
 HASH_KIND = "hash_model"
 
 
@@ -62,9 +63,7 @@ def hashing_config(
     ``precision`` (a :class:`saatlib.compute.Precision` or its key dict: bf16 autocast,
     channels-last) is kept the same way, only when it is not the float32 default.
     """
-    prof = get_profile(profile)
-    data, hp = prof["data"], prof["hashing"]
-    data.update(prof.get("dataset_overrides", {}).get(dataset, {}))
+    data, hp = hashing_settings(profile, dataset)
     for key, value in overrides.items():
         if value is None:
             continue

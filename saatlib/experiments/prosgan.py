@@ -25,12 +25,12 @@ from saatlib.experiments.attacks import (ATTACK_KIND, attack_key, context_from_c
                                          profile_sizes, query_batch, stored_attack_result)
 from saatlib.metrics import average_precision
 from saatlib.experiments.hash_models import get_hash_model, load_data
+from saatlib.experiments.keys import PROSGAN_VERSION
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
 
 PROSGAN_KIND = "prosgan"
-PROSGAN_VERSION = 1
 CHECKPOINT_NAME = "checkpoint.pt"
 #: queries whose t-MAP the training curve follows when the caller names none (the first ones of the query set)
 MONITOR_QUERIES = 100

@@ -1,7 +1,8 @@
 """Trained hash models and their retrieval scores, load-or-compute: what the chapters read.
 
-- :class:`HashRun` and :func:`load_run`: a trained (or loaded) hash model with
-  the codes of its three sets;
+- :class:`~saatlib.experiments.runs.HashRun` and :func:`~saatlib.experiments.runs.load_run` (defined in
+  :mod:`saatlib.experiments.runs`, with :func:`~saatlib.experiments.runs.model_codes`): a trained (or
+  loaded) hash model with the codes of its three sets;
 - :func:`retrieval_scores`: MAP (stable and tie-aware), PR curve by Hamming
   radius, precision@N (cached, kind :data:`SCORES_KIND`);
 - :func:`tie_order_maps`: MAP under random orders of tied items (cached);
@@ -11,60 +12,16 @@ Two chapters asking for the same arguments share one model and one result.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import torch
 
 from saatlib.dmfl import mainstay_codes
-from saatlib.experiments.attacks import model_codes
-from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
+from saatlib.experiments.runs import HashRun, load_run  # noqa: F401 (re-exported: where the chapters read them)
 from saatlib.metrics import mean_average_precision, precision_at_n, precision_recall_curve
 from saatlib.store import RunStore
 
 #: run-store kind of the scores of this module
 SCORES_KIND = "retrieval_scores"
 SCORES_VERSION = 2  # 2: exact DMFL ties
-
-
-@dataclass
-class HashRun:
-    """A trained hash model and everything a chapter reads from it.
-
-    Attributes:
-        config: the hashing config (:func:`saatlib.experiments.hash_models.hashing_config`).
-        splits: the :class:`~saatlib.data.RetrievalSplits` it was trained on.
-        model: the model, in eval mode.
-        codes: CPU tensors ``train_codes``, ``train_labels``, ``db_codes``,
-            ``db_labels``, ``query_codes``, ``query_labels``.
-        history: per-epoch training record (loss, terms, lr, seconds).
-        cached: whether the model was loaded from the run store.
-    """
-
-    config: dict
-    splits: Any
-    model: Any
-    codes: dict
-    history: list
-    cached: bool
-
-    @property
-    def label(self) -> str:
-        return f"{self.config['method']} ({self.config['dataset']}, {self.config['bits']} bits)"
-
-
-def load_run(dataset: str, method: str, bits: int = 32, profile: str = "default", seed: int = 0,
-             device: str = "cpu", store: RunStore | None = None, **overrides) -> HashRun:
-    """Train (or load from the run store) a hash model and encode its three sets (cached too).
-
-    Two chapters asking for the same arguments share one model.
-    """
-    store = store or RunStore()
-    config = hashing_config(dataset, method, bits, profile, seed, **overrides)
-    splits = load_data(config)
-    model, rec = get_hash_model(config, splits, store, device, progress=False)
-    codes = model_codes(config, model, splits, store, device)
-    return HashRun(config, splits, model, codes, rec.get("history", []), rec["cached"])
 
 
 def retrieval_scores(run: HashRun, topk: int | None, n_values=(10, 50, 100), store: RunStore | None = None) -> dict:

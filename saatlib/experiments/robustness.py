@@ -35,7 +35,7 @@ from saatlib.experiments.defenses import defense_config, get_defended_model, mod
 from saatlib.experiments.hash_models import load_data
 from saatlib.metrics import average_precision, database_diversity, mean_average_precision
 from saatlib.primitives import shares_label
-from saatlib.profiles import defense_eval_settings
+from saatlib.profiles import defense_eval_settings, from_255
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ def robustness_curve(hash_config: dict, method: str = "SAAT", eps_255: Sequence[
     nq = x.shape[0]
     maps, linf, aps = [], [], []
     for e in eps_255:
-        r = cached_attack_result(model, build_attack(attack, False, profile, eps=float(e) / 255), key_model, codes,
+        r = cached_attack_result(model, build_attack(attack, False, profile, eps=from_255(e)), key_model, codes,
                                   x, y, num_queries, topk, hash_config["seed"], store, device, progress, False)
         maps.append(r["map_adversarial"])
         aps.append(r["ap"]["adversarial"])

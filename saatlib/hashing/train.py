@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from tqdm.auto import tqdm
-
 from saatlib import distributed
 from saatlib.checkpoint import read_checkpoint, set_rng_state, write_checkpoint
 from saatlib.data import data_loader
+from saatlib.epochs import epoch_record, progress_bar
 from saatlib.hashing.losses import build_loss
 from saatlib.schedules import lr_factor
 
@@ -83,7 +82,8 @@ def train_hashing(
             channels-last) for the forward passes; None: float32, as always.
     Returns:
         history: one dict per epoch with the mean loss, mean loss terms, the
-        learning rate and the epoch's wall time in seconds.
+        learning rate and the epoch's wall time in seconds (:func:`saatlib.epochs.epoch_record`:
+        a non-finite loss stops the training with a FloatingPointError).
     """
     loss_fn = build_loss(method, len(train_set), model.bits, train_set.num_classes, pairs=loss_pairs).to(device)
     opt = make_optimizer(model.parameters(), optimizer, lr, weight_decay)
@@ -98,11 +98,10 @@ def train_hashing(
         log.info("train %s: resuming after epoch %d of %d from %s", method, start, epochs, checkpoint)
     model.train()
     world = distributed.world_size()
-    bar = tqdm(range(start, epochs), desc=f"train {method}", disable=not progress or not distributed.is_main(),
-               initial=start, total=epochs)
+    bar = progress_bar(f"train {method}", epochs, start, progress and distributed.is_main())
     run_model = precision.wrap(model) if precision is not None else model
     with distributed.data_parallel(run_model, device, seed) as net:
-        for epoch in bar:
+        for epoch in range(start, epochs):
             for group in opt.param_groups:
                 group["lr"] = lr * lr_factor(epoch, epochs, lr_schedule)
             t0, total, terms, n = time.perf_counter(), torch.zeros((), device=device), {}, 0
@@ -124,17 +123,18 @@ def train_hashing(
             if world > 1:  # losses of the global batch: the mean of the ranks' (equal-sized) shares
                 reduced = distributed.mean_over_ranks({"loss": total, **terms})
                 total, terms = reduced.pop("loss"), reduced
-            record = {"epoch": epoch, "loss": (total / max(n, 1)).item(), "lr": opt.param_groups[0]["lr"]}
-            record.update({k: (v / max(n, 1)).item() for k, v in terms.items()})
-            record["seconds"] = time.perf_counter() - t0
+            record = epoch_record(f"train {method}", epoch, {
+                "loss": (total / max(n, 1)).item(), "lr": opt.param_groups[0]["lr"],
+                **{k: (v / max(n, 1)).item() for k, v in terms.items()}, "seconds": time.perf_counter() - t0})
             history.append(record)
+            bar.update(1)
             bar.set_postfix(loss=f"{record['loss']:.4f}")
-            log.info("epoch %d: %s", epoch, record)
             if checkpoint is not None and distributed.is_main():
                 write_checkpoint(checkpoint, CHECKPOINT_FORMAT, device, epoch=epoch + 1, step=step,
                                  model=model.state_dict(), optimizer=opt.state_dict(),
                                  loss_fn=loss_fn.state_dict(), history=history)
             if callback is not None:
                 callback(epoch, record)
+    bar.close()
     model.eval()
     return history

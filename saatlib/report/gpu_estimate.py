@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from saatlib.profiles import get_profile
+from saatlib.attack.registry import build_attack, iterative
+from saatlib.defense.registry import defense_params
+from saatlib.profiles import hashing_settings
+from saatlib.report.tables import TABLE1
 
 RESOURCE = Path(__file__).resolve().parent.parent / "resources" / "gpu_check.json"
 #: passes per image of one step of adversarial training (7-step inner PGD + the outer step), against plain training
@@ -42,12 +45,13 @@ def paper_estimate(gpu: dict, num_train: int, num_query: int, profile: str = "pa
     col = gpu["columns"].index("fp32")
     attack_rate = rates["SAAT attack, 100 iterations"][col]  # queries attacked to the end per second
     epoch_rate = rates["one epoch of SAAT adversarial training"][col]  # training images per second
-    prof = get_profile(profile)
-    out = {"victim": prof["hashing"]["epochs"] * num_train / (AT_PASSES * epoch_rate)}
-    for name, steps in prof["attack"]["steps"].items():
-        out[f"attack {name}"] = num_query / attack_rate * steps / 100
+    out = {"victim": hashing_settings(profile)[1]["epochs"] * num_train / (AT_PASSES * epoch_rate)}
+    for row in TABLE1:
+        if row.attack is not None and iterative(row.attack):  # a generative attack (ProS-GAN) has no iterations
+            steps = build_attack(row.attack, row.targeted, profile).steps
+            out[f"attack {row.name}"] = num_query / attack_rate * steps / 100
     for defense in ("SAAT", "ATRDH", "CgAT"):
-        out[f"defense {defense}"] = prof["defense"][defense]["epochs"] * num_train / epoch_rate
+        out[f"defense {defense}"] = defense_params(defense, profile)["epochs"] * num_train / epoch_rate
     return out
 
 

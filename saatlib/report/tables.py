@@ -25,9 +25,10 @@ from typing import Callable, Mapping, Sequence
 import torch
 
 from saatlib import fidelity
-from saatlib.attack.registry import NON_TARGETED, TARGETED
+from saatlib.attack.registry import (NON_TARGETED, TARGETED, attack_fields, build_attack, registered_attacks,
+                                     runs_targeted)
 from saatlib.metrics import relevant_to, top_retrievals
-from saatlib.profiles import defense_eval_settings, get_profile
+from saatlib.profiles import attack_num_queries, defense_eval_settings, get_profile, label_255
 from saatlib.report import paper
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def attacked_queries(profile: str, dataset: str, num_queries) -> int | None:
         capped likewise), so Table I and Table II's undefended row attack one query set
         and share their runs; None = every query.
     """
-    cap = get_profile(profile)["attack"]["num_queries"]
+    cap = attack_num_queries(profile)
     want = num_queries.get(dataset) if isinstance(num_queries, Mapping) else num_queries
     if want is None:
         want = defense_eval_settings(profile, dataset)["num_queries"]
@@ -309,7 +310,7 @@ def attack_update(attack) -> dict[str, str]:
     """
     p = attack.params
     if hasattr(p, "step_size"):
-        update = f"sign step {p.step_size * 255:g}/255"
+        update = f"sign step {label_255(p.step_size)}"
     elif hasattr(p, "momentum"):
         update = f"SGD lr {p.lr:g}, momentum {p.momentum:g}"
     elif hasattr(p, "steps"):
@@ -340,7 +341,7 @@ def settings_table(profiles: Sequence[str]) -> dict[str, dict[str, object]]:
         ``smallcnn``'s blocks), the victim's training
         (epochs, batch, optimizer, learning rate), MAP@topk, the protocol sizes
         (None: the dataset's own split), attacked queries, the iterations of
-        SAAT, HAG, SDHA, P2P and THA, the epochs of each defense and the
+        every registered attack that has them, the epochs of each defense and the
         queries of the defense evaluation, read from :mod:`saatlib.profiles`, and the
         value of each switch of the fidelity ledger (:mod:`saatlib.fidelity`).
     """
@@ -361,8 +362,9 @@ def settings_table(profiles: Sequence[str]) -> dict[str, dict[str, object]]:
         for role in ("num_train", "num_database", "num_query"):
             put(role, name, p["data"][role])
         put("attacked queries (cap; chapters may attack fewer)", name, a["num_queries"])
-        for attack in ("SAAT", "HAG", "SDHA", "P2P", "THA"):
-            put(f"{attack} iterations", name, a["steps"][attack])
+        for attack in registered_attacks():  # every attack with iterations, as build_attack gives them
+            if "steps" in attack_fields(attack):
+                put(f"{attack} iterations", name, build_attack(attack, runs_targeted(attack)[0], name).steps)
         for defense in ("SAAT", "ATRDH", "CgAT"):
             put(f"{defense} defense epochs", name, d.get(defense, {}).get("epochs"))
         put("defense eval queries (cap)", name, d.get("eval", {}).get("num_queries", a["num_queries"]))

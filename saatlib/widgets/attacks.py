@@ -16,12 +16,14 @@ from typing import Sequence
 import ipywidgets as w
 import torch
 
+from saatlib.attack.registry import build_attack
 from saatlib.experiments.attacks import attack_with_examples
 from saatlib.experiments.retrieval import HashRun
 from saatlib.metrics import relevant_to, top_retrievals
 from saatlib.plots import new_figure
 from saatlib.plots.attacks import amplified, retrieval_before_after
 from saatlib.plots.images import show_image
+from saatlib.profiles import from_255, per_255
 from saatlib.store import RunStore
 from saatlib.widgets.controls import explorer_box, figure_image, figure_leaf, images_of
 from saatlib.widgets.precomputed import PrecomputedExplorer
@@ -42,7 +44,7 @@ def explorer_grid(run: HashRun, eps_255: Sequence[float], steps: Sequence[int], 
     grid = {}
     for e in eps_255:
         for s in steps:
-            r = attack_with_examples(run, name, targeted, profile, eps=float(e) / 255, steps=int(s),
+            r = attack_with_examples(run, name, targeted, profile, eps=from_255(e), steps=int(s),
                                      num_queries=num_queries, store=store, device=device)
             grid[float(e), int(s)] = {"x_adv": r["x_adv"], "adv_codes": r["adv_codes"],
                                       "linf": r["perceptibility"]["linf"], "seconds": r["seconds"]}
@@ -108,7 +110,7 @@ def perturbation_strip(state: dict, eps_255: float, width: float = 3.2):
     fig = new_figure(height=1.45, width=width)
     axes = fig.subplots(1, 3)
     delta = state["x_adv"] - state["x"]
-    factor = 0.5 / (eps_255 / 255) if eps_255 > 0 else 1.0
+    factor = 0.5 / from_255(eps_255) if eps_255 > 0 else 1.0
     show_image(axes[0], state["x"], "benign")
     show_image(axes[1], state["x_adv"], "adversarial")
     show_image(axes[2], amplified(delta, factor), f"x_adv - x (x{factor:.0f})")
@@ -137,7 +139,7 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
         grid: :func:`explorer_grid` of this model (grown in place on demand).
         queries: query indices offered (default: every query the grid holds).
         initial: (eps in units of 1/255, steps) shown first (default: the
-            largest eps not above 8/255 and the most iterations).
+            largest eps not above the profile's budget and the most iterations).
         initial_query: query shown first (default: the one that loses most
             relevant items from its top k at the initial setting).
     Returns:
@@ -158,7 +160,8 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
     if any(not 0 <= q < n_grid for q in queries):
         raise ValueError(f"the grid holds queries 0..{n_grid - 1}, asked for {queries}")
     if initial is None:
-        small = [e for e in eps_values if e <= 8] or eps_values
+        budget = per_255(build_attack(attack_name, targeted, profile).eps)  # the profile's budget
+        small = [e for e in eps_values if e <= budget] or eps_values
         initial = (max(small), max(step_values))
     initial = (float(initial[0]), int(initial[1]))
     if initial not in grid:
@@ -187,7 +190,7 @@ def attack_explorer(run: HashRun, grid: dict, queries: Sequence[int] | None = No
         after = int(st["adversarial"]["relevant"].sum())
         linf = float((st["x_adv"] - st["x"]).abs().max())
         caption = (f"<b>{attack_name}</b>, eps {e:g}/255, {s} iterations: {st['flipped']} of "
-                   f"{st['benign_code'].numel()} bits flipped (l<sub>inf</sub> = {linf * 255:.1f}/255); "
+                   f"{st['benign_code'].numel()} bits flipped (l<sub>inf</sub> = {per_255(linf):.1f}/255); "
                    f"relevant in the top {k}: {before} before, <b>{after}</b> after")
         leaf = figure_leaf(caption, perturbation_strip(st, e), benign_rows[q],
                            explorer_figure(run, st, e, s, q, class_names, title="", rows=("adversarial",)),

@@ -1,5 +1,6 @@
-"""Adversarial training (saatlib.defense, saatlib.experiments): resumable checkpoints, the SAAT minimax,
-evaluate_defense and the ``defend`` CLI, all on tiny smoke-profile data."""
+"""Adversarial training (saatlib.defense.common: the defenses' shared loop; saatlib.experiments.defenses): resumable
+checkpoints, the SAAT minimax, the learning-rate schedule, evaluate_defense and the ``defend`` CLI, all on tiny
+smoke-profile data."""
 import json
 import math
 import subprocess
@@ -8,14 +9,13 @@ import sys
 import pytest
 import torch
 
-from saatlib.dmfl import mainstay_codes
 from saatlib.hashing import encode
 from saatlib.metrics import mean_average_precision
 from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
 from saatlib.store import RunStore
-from saatlib.defense import centre_codes, defense_params
+from saatlib.defense import defense_params
 from saatlib.experiments import DEFENSE_KIND, defense_config, evaluate_defense, get_defended_model
-from saatlib.defense.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
+from saatlib.defense.checkpoint import CHECKPOINT_NAME, load_checkpoint
 from saatlib.schedules import lr_factor, multistep_factor
 
 # a 2-epoch defense of 3 steps per epoch, 2-step inner PGD
@@ -93,52 +93,6 @@ def test_saat_changes_the_model_and_reports_finite_terms(tiny):
         last = ends[-1]
     assert rec["history"][-1]["lr"] < defense_params("SAAT", "smoke")["lr"]  # decayed at 1/2 and 3/4
 
-
-def test_checkpoint_write_is_atomic(tmp_path, monkeypatch):
-    path = tmp_path / CHECKPOINT_NAME
-    save_checkpoint(path, epoch=1, step=3, defense={"w": torch.ones(3)}, history=[{"epoch": 0, "loss": 1.0}])
-
-    def broken_save(obj, f, *args, **kwargs):
-        f.write(b"partial bytes")
-        raise OSError("disk full")
-
-    monkeypatch.setattr(torch, "save", broken_save)
-    with pytest.raises(OSError, match="disk full"):
-        save_checkpoint(path, epoch=2, step=6, defense={"w": torch.zeros(3)}, history=[])
-    monkeypatch.undo()
-    assert [p.name for p in tmp_path.iterdir()] == [CHECKPOINT_NAME]  # no temporary file left
-    ckpt = load_checkpoint(path)
-    assert ckpt["epoch"] == 1 and torch.equal(ckpt["defense"]["w"], torch.ones(3))
-
-
-def test_centres_on_single_label_data_equal_the_mainstay_codes():
-    g = torch.Generator().manual_seed(0)
-    codes = torch.randint(0, 2, (60, 12), generator=g).float() * 2 - 1
-    labels = torch.nn.functional.one_hot(torch.randint(0, 5, (60,), generator=g), 5).float()
-    y = torch.eye(5)
-    assert torch.equal(centre_codes(y, codes, labels), mainstay_codes(y, codes, labels, "cosine"))
-
-
-
-def test_cgat_centre_is_the_sign_of_mean_similar_minus_mean_dissimilar_code():
-    """CgAT's centre on multi-label data, by a loop over items. Exact ties (pos = neg) are left out:
-    the released float32 sum decides them by rounding noise (``exact_ties=False``)."""
-    g = torch.Generator().manual_seed(1)
-    codes = torch.randint(0, 2, (40, 10), generator=g).float() * 2 - 1
-    labels = (torch.rand(40, 4, generator=g) < 0.4).float()
-    queries = (torch.rand(6, 4, generator=g) < 0.4).float()
-    got = centre_codes(queries, codes, labels)
-    compared = 0
-    for q, y in enumerate(queries):
-        similar = [j for j in range(40) if any(y[c] and labels[j, c] for c in range(4))]
-        other = [j for j in range(40) if j not in similar]
-        for k in range(10):
-            pos = sum(codes[j, k].item() for j in similar) / max(len(similar), 1)
-            neg = sum(codes[j, k].item() for j in other) / max(len(other), 1)
-            if abs(pos - neg) > 1e-9:
-                assert got[q, k].item() == (1.0 if pos > neg else -1.0), (q, k)
-                compared += 1
-    assert compared > 50
 
 def test_lr_schedule_and_params():
     assert [multistep_factor(s, 8, [0.5, 0.75], 0.1) for s in (0, 3, 4, 5, 6, 7)] == pytest.approx(
