@@ -160,3 +160,10 @@ def test_benign_cost_sentence():
     assert text.benign_cost_markdown({"fm": lower}) == \
         "Here the defenses change the benign MAP by -10.0 to -5.0 points."
     assert text.benign_cost_markdown({"fm": {"SAAT": {"Original": 0.7}}}) == ""  # no undefended row
+
+
+def test_paper_table_captions_name_the_table_and_the_dataset():
+    assert text.paper_table_caption("attacks", "NUS-WIDE").startswith("**The paper's Table I, NUS-WIDE**")
+    assert "MAP (%) of each defended model" in text.paper_table_caption("defenses", "MS-COCO")
+    with pytest.raises(ValueError, match="attacks' or 'defenses"):
+        text.paper_table_caption("ablation", "NUS-WIDE")

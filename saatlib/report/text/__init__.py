@@ -22,4 +22,4 @@ from saatlib.report.text.chapter4 import (_where, paper_ordering_markdown, table
 from saatlib.report.text.chapter5 import (defense_verdict_markdown, masking_markdown, eps_curve_markdown,  # noqa: F401
                                           lambda_markdown, defense_summary_markdown)
 from saatlib.report.text.chapter6 import (retained_markdown, benign_cost_markdown, claims_overview_markdown,  # noqa: F401
-                                          reproduction_summary_markdown)
+                                          reproduction_summary_markdown, paper_table_caption)

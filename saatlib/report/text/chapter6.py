@@ -56,3 +56,13 @@ def reproduction_summary_markdown(table1: Sequence[Comparison], table2: Sequence
             + f"\n* In all, {len(table1) + len(table2)} comparisons: {label_counts([*table1, *table2])}."
             + f"\n* The paper's own tables, read at every code length ({len(paper_cells)} cells of dataset and "
             f"bits), depart from its claims in {len(departures)} of them (listed above).")
+
+
+def paper_table_caption(table: str, dataset: str) -> str:
+    """The caption of one of the paper's own tables on ``dataset``: ``table`` is ``"attacks"`` (Table I) or
+    ``"defenses"`` (Table II), every code length."""
+    if table == "attacks":
+        return f"**The paper's Table I, {dataset}**: MAP and t-MAP (%) of each attack on its DPH victim, by code length"
+    if table == "defenses":
+        return f"**The paper's Table II, {dataset}**: MAP (%) of each defended model under each attack, by code length"
+    raise ValueError(f"table must be 'attacks' or 'defenses', got {table!r}")
