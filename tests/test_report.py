@@ -303,7 +303,7 @@ def test_attack_update_reads_each_attacks_parameters():
     from saatlib.attack.registry import build_attack
     saat = tables.attack_update(build_attack("SAAT", False, "default"))
     assert saat == {"update": "sign step 1/255", "start": "random in the ball",
-                    "tanh scale": "0.1 0.1 0.1 0.1 0.1 0.2 0.3 0.5 0.7 1 (tenths)"}
+                    "tanh scale": "0.1x5 0.2 0.3 0.5 0.7 1"}  # five tenths at 0.1
     assert tables.attack_update(build_attack("HAG", False, "default"))["update"] == "SGD lr 100, momentum 0.9"
     assert tables.attack_update(build_attack("SDHA", False, "default"))["update"] == "Adam lr 0.01"
     assert tables.attack_update(build_attack("P2P", True, "default"))["start"] == "x"  # no random start

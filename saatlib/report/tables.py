@@ -306,7 +306,8 @@ def attack_update(attack) -> dict[str, str]:
 
     Returns ``{"update": ..., "start": ..., "tanh scale": ...}``: the update (a signed-gradient step of
     ``step_size``, SGD with momentum, Adam, or one generator pass), the start (random in the ball or x),
-    and the tanh-scale schedule of the relaxed code (by tenths of the run; "-" where there is none).
+    and the tanh-scale schedule of the relaxed code (by tenths of the run, a value repeated n times written
+    "vxn"; "-" where there is none).
     """
     p = attack.params
     if hasattr(p, "step_size"):
@@ -319,8 +320,18 @@ def attack_update(attack) -> dict[str, str]:
         update = "one generator pass"
     start = "random in the ball" if getattr(p, "random_start", False) else "x"
     schedule = getattr(p, "schedule", None)
-    scale = "-" if not hasattr(p, "schedule") else ("a = 1" if schedule is None else
-                                                     " ".join(f"{a:g}" for a in schedule) + " (tenths)")
+    if not hasattr(p, "schedule"):
+        scale = "-"
+    elif schedule is None:
+        scale = "a = 1"
+    else:  # runs of one value written once with their length: 0.1x5 0.2 0.3 0.5 0.7 1
+        runs = [[v, 1] for v in schedule[:1]]
+        for v in schedule[1:]:
+            if v == runs[-1][0]:
+                runs[-1][1] += 1
+            else:
+                runs.append([v, 1])
+        scale = " ".join(f"{v:g}x{n}" if n > 1 else f"{v:g}" for v, n in runs)
     return {"update": update, "start": start if hasattr(p, "steps") else "x", "tanh scale": scale}
 
 
