@@ -4,8 +4,8 @@ Every notebook chapter listed in _toc.yml is executed once per session with
 papermill (``scripts/run_chapters.py --profile smoke``, the ``smoke_chapters``
 fixture of tests/conftest.py) into a temporary folder; the numbers it recorded (``saatlib.chapters.record``) are read
 back and checked, generally (no duplicate names, MAP-like values in [0, 1])
-and chapter by chapter. The run store is the session's temporary one
-(tests/conftest.py), so chapters share trained models as in ``make book``.
+and chapter by chapter. The chapters run in a run store of their own (tests/conftest.py), so they
+share trained models as in ``make book``.
 """
 from __future__ import annotations
 
@@ -296,7 +296,7 @@ def _check_label(v: dict) -> None:
 
 @pytest.mark.notebook
 @pytest.mark.slow
-def test_every_place_that_states_a_verdict_states_the_same(executed, runs_dir, tmp_path):
+def test_every_place_that_states_a_verdict_states_the_same(executed, smoke_chapters, tmp_path):
     """Chapters 4, 5 and 6 and reproduce's output give the same label, difference and standard error to
     the same comparison on the same data."""
     _, r4 = executed("04_attacks")
@@ -312,7 +312,8 @@ def test_every_place_that_states_a_verdict_states_the_same(executed, runs_dir, t
     # reproduce on the first dataset, in the same run store: the same labels for Table I's comparisons
     from saatlib.report.reproduce import reproduce
     d = next(iter(k.rsplit(".", 1)[1] for k in v4))
-    out = reproduce(d, bits=(r6["bits"],), profile="smoke", out_dir=tmp_path, progress=False)
+    out = reproduce(d, bits=(r6["bits"],), profile="smoke", out_dir=tmp_path, progress=False,
+                    store=RunStore(smoke_chapters.runs))
     assert out["verdicts"], "reproduce judged nothing"
     for c in out["verdicts"]:
         mine = v6[f"verdict.{c.key}.{d}"]

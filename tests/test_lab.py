@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def lab_server(tmp_path_factory):
+def lab_server(tmp_path_factory, smoke_chapters):
     """(URL of the chapter in a running JupyterLab, its token); the server is stopped afterwards."""
     pytest.importorskip("jupyterlab", reason="JupyterLab is not installed (make setup)")
     root = tmp_path_factory.mktemp("lab-root")
@@ -51,7 +51,9 @@ def lab_server(tmp_path_factory):
     cmd = lab_command(first, port, browser=False, root=root) + [
         f"--IdentityProvider.token={token}", "--LabApp.expose_app_in_browser=True",
         "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-    env = dict(os.environ, SAAT_PROFILE="smoke", JUPYTER_CONFIG_DIR=str(root / ".jupyter"),
+    # the chapters' own run store, warm from the session's smoke run of every chapter
+    env = dict(os.environ, SAAT_PROFILE="smoke", SAAT_RUNS=str(smoke_chapters.runs),
+               JUPYTER_CONFIG_DIR=str(root / ".jupyter"),
                JUPYTERLAB_SETTINGS_DIR=str(root / ".jupyter" / "lab" / "user-settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(root / ".jupyter" / "lab" / "workspaces"),
                JUPYTER_RUNTIME_DIR=str(root / ".runtime"))
