@@ -44,7 +44,7 @@ class VictimResults:
         config: the victim's hashing config.
         attacks: Table I row name -> :func:`saatlib.experiments.attacks.run_attack`'s result.
         defenses: canonical defense name -> :func:`saatlib.experiments.robustness.evaluate_defense`'s
-            result, ``none`` (the undefended model) first; empty without defenses.
+            result, ``none`` (the undefended model) first unless left out; empty without defenses.
     """
 
     config: dict
@@ -127,15 +127,18 @@ def run_paper_tables(configs: Sequence[dict], rows: Sequence[AttackRow], profile
                      device="cpu", progress: bool = False, steps: int | None = None,
                      num_queries: int | None = -1, topk: int | None = -1, recompute: bool = False,
                      precision=None, pnet_steps: int | None = None, prosgan_epochs: int | None = None,
-                     defense_epochs: int | None = None, on_stage: OnStage = None) -> list[VictimResults]:
+                     defense_epochs: int | None = None, undefended: bool = True,
+                     on_stage: OnStage = None) -> list[VictimResults]:
     """Train the victims of ``configs``, attack each with ``rows`` and, with ``defenses``, defend it.
 
     Args:
         configs: the victims' hashing configs (one per code length, one data set).
         rows: ``(row name, attack name, targeted)`` of every Table I row with an attack.
         defenses: Table II's defenses; ``table2_attacks`` the attacks each defended model is
-            evaluated under. The undefended model (``none``) is evaluated too (read from
-            Table I's runs where the keys agree; never recomputed).
+            evaluated under.
+        undefended: with ``defenses``, evaluate the undefended model (``none``) too, the verdicts'
+            baseline (its attacks share Table I's results where the keys agree; ``recompute`` does
+            not reach it). False where the caller reads it later anyway (``reproduce``'s verdicts).
         splits: the configs' data (:func:`saatlib.experiments.hash_models.load_data` of the first when None).
         steps: iterations of every iterative attack of both tables (None: the profile's).
         num_queries, topk: attacked queries and MAP cut-off (-1: the profile's; None: all).
@@ -158,8 +161,8 @@ def run_paper_tables(configs: Sequence[dict], rows: Sequence[AttackRow], profile
         victim.defenses = defense_results(victim.config, defenses, table2_attacks, profile, store, device,
                                           progress, num_queries, topk, recompute, steps, precision, on_stage,
                                           epochs=defense_epochs)
-    for victim in results if defenses else ():
-        undefended = defense_results(victim.config, ("none",), table2_attacks, profile, store, device, False,
-                                     num_queries, topk, False, steps, precision)
-        victim.defenses = {**undefended, **victim.defenses}
+    for victim in results if defenses and undefended else ():
+        baseline = defense_results(victim.config, ("none",), table2_attacks, profile, store, device, False,
+                                   num_queries, topk, False, steps, precision)
+        victim.defenses = {**baseline, **victim.defenses}
     return results

@@ -229,10 +229,11 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
                     "calibration": the_plan.calibration, "table1": [], "table2": [], "files": []}
         say(text)
     clock = StageClock(the_plan, say) if say is not None and distributed.is_main() else None
-    # every rank: the victims and defenses train data-parallel, the attacks split their query batches
+    # every rank: the victims and defenses train data-parallel, the attacks split their query batches; the
+    # undefended model is left to the verdicts (judge_config reads every result again, in one process)
     results = run_paper_tables(configs, ATTACK_ROWS, profile, store, defenses, TABLE2_ATTACKS, splits, device,
                                progress, attack_steps, num_queries, topk, recompute, precision, pnet_steps,
-                               prosgan_epochs, defense_epochs, on_stage=_on_stage(clock))
+                               prosgan_epochs, defense_epochs, undefended=False, on_stage=_on_stage(clock))
     t1 = [row for v in results for row in table1_from(v.config, v.attacks, profile, paper_dataset)]
     t2 = [row for v in results if defenses for row in table2_from(v.config, v.defenses, defenses, profile,
                                                                    paper_dataset)]
