@@ -11,9 +11,11 @@ from PIL import Image
 
 from saatlib.cli import main
 from saatlib.experiments.hash_models import hashing_config
+from saatlib.experiments.paper_tables import run_paper_tables
 from saatlib.models.pretrained import PretrainedWeightsMissing, weights_cache_path
 from saatlib.report import paper
-from saatlib.report.reproduce import resolve_pretrained, table2_rows
+from saatlib.report.reproduce import ATTACK_ROWS, resolve_pretrained, table1_from, table2_rows
+from saatlib.report.tables import TABLE2_ATTACKS
 from saatlib.store import RunStore
 
 BITS = (8, 16)
@@ -151,6 +153,29 @@ def test_table2_hook_runs_the_defenses(table1, dataset):
                                                           dataset="NUS-WIDE", bits=16)
                                           for a in ("Original", "HAG", "SDHA", "SAAT")]
     assert all(r["paper"] is not None for r in rows)
+
+
+@pytest.mark.slow
+def test_the_runs_behind_the_tables_come_back_raw(table1, dataset):
+    """saatlib.experiments.paper_tables: the victim, Table I's attacks (read again from the run store, the
+    same numbers as the CLI's table) and Table II's defenses with the undefended model, stage by stage."""
+    config = hashing_config("NUS-WIDE", "DPH", 16, "smoke", data_dir=str(dataset),
+                            backbone="smallcnn", epochs=2, batch_size=8, image_size=16, pretrained=False)
+    torch.set_num_threads(1)
+    stages = []
+    [victim] = run_paper_tables([config], ATTACK_ROWS, "smoke", RunStore(table1 / "runs"), ["SAAT"], TABLE2_ATTACKS,
+                                steps=3, num_queries=8, topk=20, on_stage=stages.append)
+    assert victim.config == config
+    assert list(victim.attacks) == [name for name, _, _ in ATTACK_ROWS]
+    assert all(r["cached"] for r in victim.attacks.values()), "the CLI's run stored every Table I attack"
+    assert list(victim.defenses) == ["none", "SAAT"]
+    assert stages == ["train DPH victim, 16 bits", *(f"attack {name}, 16 bits" for name, _, _ in ATTACK_ROWS),
+                      "defend SAAT, 16 bits"]
+    written = [r for r in csv.DictReader((table1 / "results" / "table1_NUS-WIDE_smoke.csv").open())
+               if r["bits"] == "16"]
+    assert [("" if r["ours"] is None else str(r["ours"])) for r in table1_from(config, victim.attacks, "smoke",
+                                                                               "NUS-WIDE")] == \
+        [r["ours"] for r in written]
 
 
 def test_paper_profile_needs_imagenet_weights_unless_random_init(dataset, tmp_path, monkeypatch, capsys):

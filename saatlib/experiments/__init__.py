@@ -18,6 +18,9 @@ widgets, the chapters and the benches call it.
 - :mod:`~saatlib.experiments.defenses`     defense configs, load-or-train a defended model (resumable)
 - :mod:`~saatlib.experiments.robustness`   the Table II row, robustness curves and gradient-masking checks of a
   defended model
+- :mod:`~saatlib.experiments.paper_tables` the runs behind the paper's Table I and Table II: victims trained,
+  every Table I attack and Table II defense run, raw results per victim (``reproduce`` makes the tables)
+- :mod:`~saatlib.experiments.plan`         the plan of such a run: its stages, their passes, status and time
 """
 from saatlib.experiments.ablation import ABLATIONS, objective_ablation
 from saatlib.experiments.attacks import (attack_with_examples, cached_attack_result, hash_targets, run_attack,

@@ -20,7 +20,7 @@ from saatlib.attack.targets import draw_target_labels
 from saatlib.compute import Precision
 from saatlib.data import data_loader
 from saatlib.experiments.hash_models import get_hash_model, load_data
-from saatlib.experiments.keys import EXAMPLES_VERSION, attack_key_config
+from saatlib.experiments.keys import EXAMPLES_VERSION, attack_key_config, omit_unset
 from saatlib.experiments.runs import CODES_KIND, HashRun, model_codes  # noqa: F401 (CODES_KIND: read here by others)
 from saatlib.profiles import attack_num_queries, eval_topk
 from saatlib.store import RunStore
@@ -100,12 +100,11 @@ def attack_key(model_key: dict, attack, num_queries: int | None, topk: int | Non
     (:func:`saatlib.experiments.keys.attack_key_config`: its config, written as stored runs
     had it), the number of attacked queries, topk and the seed; and ``precision``
     (:class:`saatlib.compute.Precision`) only when it is not the float32 default
-    (:data:`saatlib.experiments.keys.ONLY_WHEN_SET`), so stored results keep their keys."""
-    key = {"model": model_key, "attack": dict(attack_key_config(attack), cls=type(attack).__name__),
-           "num_queries": num_queries, "topk": topk, "seed": seed}
-    if Precision.of(precision).key() is not None:
-        key["precision"] = Precision.of(precision).key()
-    return key
+    (:func:`saatlib.experiments.keys.omit_unset`), so stored results keep their keys."""
+    return omit_unset(ATTACK_KIND, {"model": model_key, "attack": dict(attack_key_config(attack),
+                                                                      cls=type(attack).__name__),
+                                    "num_queries": num_queries, "topk": topk, "seed": seed,
+                                    "precision": Precision.of(precision).key()})
 
 
 def cached_attack_result(model, attack, key_model: dict, codes: dict, x, y, num_queries, topk, seed: int,

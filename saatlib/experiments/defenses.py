@@ -27,7 +27,7 @@ from saatlib.defense.checkpoint import CHECKPOINT_NAME
 from saatlib.defense.common import EpochCallback, adversarial_training
 from saatlib.defense.registry import DEFENSES, canonical_defense, defense_params
 from saatlib.experiments.hash_models import get_hash_model, load_data
-from saatlib.experiments.keys import DEFENSE_VERSION
+from saatlib.experiments.keys import DEFENSE_VERSION, omit_unset
 from saatlib.store import RunStore
 
 log = logging.getLogger(__name__)
@@ -40,13 +40,14 @@ def defense_config(hash_config: dict, method: str = "SAAT", profile: str = "defa
     """The run-store config of ``hash_config``'s model defended by ``method``.
 
     ``precision`` (:class:`saatlib.compute.Precision` or its key dict) enters the
-    config only when it is not the float32 default, so stored keys are unchanged."""
+    config only when it is not the float32 default (:func:`saatlib.experiments.keys.omit_unset`),
+    so stored keys are unchanged."""
     method = canonical_defense(method)
     config = {"version": DEFENSE_VERSION, "model": hash_config, "method": method,
               "params": defense_params(method, profile, hash_config["dataset"], **overrides)}
-    if method != "none" and Precision.of(precision).key() is not None:
+    if method != "none":  # the undefended model is the victim itself: no precision of its own
         config["precision"] = Precision.of(precision).key()
-    return config
+    return omit_unset(DEFENSE_KIND, config)
 
 
 def model_key(config: dict) -> dict:

@@ -18,7 +18,7 @@ from saatlib.data.registry import loader_image_size, native_image_size
 from saatlib.data.transforms import REFERENCE_CROP
 from saatlib.hashing import canonical_method, encode, train_hashing
 from saatlib.hashing.train import CHECKPOINT_FORMAT as TRAIN_CHECKPOINT_FORMAT
-from saatlib.experiments.keys import HASH_VERSION
+from saatlib.experiments.keys import HASH_VERSION, omit_unset
 from saatlib.metrics import mean_average_precision
 from saatlib.models import build_model
 from saatlib.models.backbones import IMAGENET_BACKBONES
@@ -61,15 +61,16 @@ def hashing_config(
     from what the data loader gives by default (224 crops of list-file images, the
     embedded sets' own sides), so the keys of existing runs did not change.
     ``precision`` (a :class:`saatlib.compute.Precision` or its key dict: bf16 autocast,
-    channels-last) is kept the same way, only when it is not the float32 default.
+    channels-last) is kept the same way, only when it is not the float32 default. These
+    omissions are :func:`saatlib.experiments.keys.omit_unset`'s (its table,
+    :data:`saatlib.experiments.keys.ONLY_WHEN_SET`, is the only place they are listed).
     """
     data, hp = hashing_settings(profile, dataset)
     for key, value in overrides.items():
         if value is None:
             continue
         if key == "precision":
-            if Precision.of(value).key() is not None:
-                hp["precision"] = Precision.of(value).key()
+            hp["precision"] = Precision.of(value).key()
             continue
         if key in data or key == "image_size":
             data[key] = value
@@ -77,11 +78,9 @@ def hashing_config(
             hp[key] = value
         else:
             raise ValueError(f"unknown override {key!r}; known: {sorted(data) + sorted(hp)}")
-    if data.get("image_size") is None:
-        data.pop("image_size", None)
+    if data.get("image_size") is None:  # None (left out, below) where the loader gives the natural size
         natural = natural_image_size(dataset, hp["backbone"], data_dir)
-        if natural is not None and natural != loader_image_size(dataset, data_dir):
-            data["image_size"] = natural
+        data["image_size"] = None if natural == loader_image_size(dataset, data_dir) else natural
     hp.setdefault("lr_schedule", "thirds" if hp["optimizer"] == "sgd" else "none")
     hp.setdefault("pretrained", hp["backbone"] != "smallcnn")
     if not isinstance(bits, int) or not 4 <= bits <= 256:
@@ -97,7 +96,7 @@ def hashing_config(
     }
     if data_dir is not None:
         config["data_dir"] = str(data_dir)
-    return config
+    return omit_unset(HASH_KIND, config)
 
 
 def load_data(config: dict):

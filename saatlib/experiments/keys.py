@@ -7,16 +7,17 @@ parameter; what follows says how the store writes it.
 - **Versions** (a bump recomputes every stored run of the kind): :data:`HASH_VERSION` (hash models;
   3: smallcnn widths), :data:`DEFENSE_VERSION` (defended models), :data:`EXAMPLES_VERSION`
   (adversarial examples and the objective ablation), :data:`PROSGAN_VERSION` (ProS-GAN's networks).
-- **Entries written only when set** (:data:`ONLY_WHEN_SET`): a setting that came in after runs were
-  stored enters the key only when it is not what those runs implicitly used, so their keys did
-  not change; any other value makes a new key.
+- **Entries written only when set** (:data:`ONLY_WHEN_SET`, applied by :func:`omit_unset`): a setting
+  that came in after runs were stored enters the key only when it is not what those runs implicitly
+  used, so their keys did not change; any other value makes a new key.
 - **Attack keys as they were before parameters were explicit** (:data:`ATTACK_KEY_MIGRATIONS`): per
   attack class, entries that replace (or, :data:`OMIT`, remove) fields of its config in the key.
   An attack added since has none: its key is its config (:func:`attack_key_config`).
 """
 from __future__ import annotations
 
-from typing import Callable
+import dataclasses
+from typing import Any, Callable
 
 from saatlib.attack.base import Attack, config_value
 from saatlib.attack.engine import SAAT_SCHEDULE, UpdateRule
@@ -30,14 +31,51 @@ EXAMPLES_VERSION = 1
 #: ProS-GAN's trained networks per victim
 PROSGAN_VERSION = 1
 
-#: ``{kind: {entry: what stored runs implicitly used}}``: entries written into a key only when set
-#: (by a profile or a caller) to something else; ``precision`` is the float32 default (None key)
-ONLY_WHEN_SET = {
-    "hash_model": {"train.loss_pairs": "seen (every pair loss over the items seen so far)",
-                   "train.precision": "float32", "data.image_size": "the data loader's own size"},
-    "defense": {"precision": "float32"},
-    "attack": {"precision": "float32"},
+@dataclasses.dataclass(frozen=True)
+class Unset:
+    """An entry written into a key only when set: ``value`` is what the config holds when it is not
+    set (the entry is then left out, :func:`omit_unset`); ``used`` says what the stored runs,
+    keyed without it, implicitly used."""
+
+    value: Any
+    used: str
+
+
+#: ``{kind: {dotted entry: Unset}}``: entries written into a key only when set (by a profile or a
+#: caller) to something else than what stored runs implicitly used; ``precision`` is the float32
+#: default (:meth:`saatlib.compute.Precision.key` None). The only place these omissions are made
+#: (:func:`omit_unset`): the hash-model config, the defense config and the attack key apply it.
+ONLY_WHEN_SET: dict[str, dict[str, Unset]] = {
+    "hash_model": {
+        "train.loss_pairs": Unset(None, "seen (every pair loss over the items seen so far)"),
+        "train.precision": Unset(None, "float32"),
+        # the image side the data loader gives by default (224 crops of list-file images, the embedded
+        # sets' own sides): hashing_config writes None for it
+        "data.image_size": Unset(None, "the data loader's own size"),
+    },
+    "defense": {"precision": Unset(None, "float32")},
+    "attack": {"precision": Unset(None, "float32")},
 }
+
+
+def omit_unset(kind: str, config: dict) -> dict:
+    """``config`` (a run-store config of ``kind``) without the entries of :data:`ONLY_WHEN_SET` that
+    hold their unset value, so it keys as stored runs did; a new dict, ``config`` is not changed
+    (nested dicts are copied along the entries' paths only)."""
+    out = dict(config)
+    for entry, unset in ONLY_WHEN_SET.get(kind, {}).items():
+        *parents, leaf = entry.split(".")
+        node = out
+        for name in parents:
+            if not isinstance(node.get(name), dict):
+                break
+            node[name] = dict(node[name])
+            node = node[name]
+        else:
+            if leaf in node and node[leaf] == unset.value:
+                del node[leaf]
+    return out
+
 
 #: a migration's value for a field that the stored key did not have
 OMIT = object()

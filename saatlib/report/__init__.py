@@ -5,5 +5,6 @@
   beside the paper's, paired per-query differences, Markdown tables
 - :mod:`~saatlib.report.verdicts`   the paper's claims checked on a table: rankings, verdicts, the paper's exceptions
 - :mod:`~saatlib.report.text`       the chapters' computed sentences (Markdown)
-- :mod:`~saatlib.report.reproduce`  ``python -m saatlib reproduce``: train, attack, write Table I (and II)
+- :mod:`~saatlib.report.reproduce`  ``python -m saatlib reproduce``: Table I (and II) and verdicts made of the runs of
+  :mod:`saatlib.experiments.paper_tables`
 """

@@ -1,12 +1,13 @@
 """The paper's Table I (attacks on DPH) in one call, beside the paper's values.
 
-:func:`reproduce` trains (or loads) the victim of every code length, runs the
-Table I attacks through :func:`saatlib.experiments.attacks.run_attack` (every result
-cached in the run store) and writes ``table1_<dataset>_<profile>.csv`` and
-``.md`` with our MAP / t-MAP (%) next to the paper's (:mod:`saatlib.report.paper`).
-With ``defenses`` it also fills Table II through :func:`saatlib.experiments.evaluate_defense`
-(:func:`table2_rows`). The rows of both tables are those of :mod:`saatlib.report.tables`
-(:data:`~saatlib.report.tables.TABLE1`, the paper's rows, and
+:func:`reproduce` has the victim of every code length trained (or loaded), the Table I attacks
+run and, with ``defenses``, Table II filled by
+:func:`saatlib.experiments.paper_tables.run_paper_tables` (every result cached in the run
+store), then makes the tables of those raw results (:func:`table1_from`, :func:`table2_from`)
+and writes ``table1_<dataset>_<profile>.csv`` and ``.md`` with our MAP / t-MAP (%) next to the
+paper's (:mod:`saatlib.report.paper`), Table II's likewise, and the verdicts
+(:func:`judge_config`, :func:`write_verdicts`). The rows of both tables are those of
+:mod:`saatlib.report.tables` (:data:`~saatlib.report.tables.TABLE1`, the paper's rows, and
 :data:`~saatlib.report.tables.TABLE2_COLUMNS`).
 
 Row sources: ``Original`` = MAP of the benign queries attacked (the SAAT run's
@@ -19,16 +20,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import logging
 from pathlib import Path
 
 from saatlib import distributed
-from saatlib.attack.registry import for_attack, iterative
-from saatlib.experiments.attacks import CODES_KIND, run_attack
-from saatlib.experiments.hash_models import get_hash_model, hashing_config, load_data
-from saatlib.experiments.plan import plan_run
 from saatlib.defense.registry import canonical_defense
-from saatlib.experiments.robustness import evaluate_defense
+from saatlib.experiments.hash_models import hashing_config, load_data
+from saatlib.experiments.paper_tables import (attack_results, defense_results, run_paper_tables,
+                                              shortened_attacks)
+from saatlib.experiments.plan import plan_run
 from saatlib.models.backbones import IMAGENET_BACKBONES
 from saatlib.models.pretrained import pretrained_available
 from saatlib.report import paper, verdict_text
@@ -37,10 +36,15 @@ from saatlib.report.plan import StageClock, plan_markdown
 from saatlib.report.tables import ORIGINAL, TABLE1, TABLE2_ATTACKS, TABLE2_COLUMNS, attacked_queries, markdown_table
 from saatlib.store import RunStore
 
-log = logging.getLogger(__name__)
+__all__ = ["COLUMNS", "PAPER_ROWS", "ATTACK_ROWS", "judge_config", "markdown_page", "reproduce",
+           "resolve_pretrained", "shortened_attacks", "table1_from", "table1_rows", "table2_from", "table2_rows",
+           "write_table", "write_verdicts"]
 
 #: the rows of the paper's Table I, ours beside them
 PAPER_ROWS = tuple(r for r in TABLE1 if r.in_paper)
+#: ``(row name, attack name, targeted)`` of every row of :data:`PAPER_ROWS` with an attack: what
+#: :func:`saatlib.experiments.paper_tables.run_paper_tables` runs
+ATTACK_ROWS = tuple((r.name, r.attack, r.targeted) for r in PAPER_ROWS if r.attack is not None)
 #: CSV columns after the two row keys (method, metric) or (defense, attack)
 COLUMNS = ("dataset", "bits", "ours", "paper", "theory", "codes", "steps", "num_queries", "topk", "seconds", "victim",
            "backbone", "profile")
@@ -60,24 +64,15 @@ def _pct(value: float | None) -> float | None:
     return None if value is None else round(100.0 * value, 2)
 
 
-def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore, device="cpu",
-                progress: bool = False, steps: int | None = None, num_queries: int | None = -1,
-                topk: int | None = -1, recompute: bool = False, precision=None, clock: StageClock | None = None,
-                **attack_overrides) -> list[dict]:
-    """The Table I rows of the victim ``config`` (one code length)."""
+def _on_stage(clock: StageClock | None):
+    return None if clock is None else clock.start
+
+
+def table1_from(config: dict, runs: dict[str, dict], profile: str, paper_dataset: str) -> list[dict]:
+    """The Table I rows of the victim ``config`` (one code length) from its attack results
+    (row name -> result, :func:`saatlib.experiments.paper_tables.attack_results`); MAPs in %."""
     common = {"dataset": config["dataset"], "bits": config["bits"], "victim": config["method"],
               "backbone": config["train"]["backbone"], "profile": profile}
-    runs = {}
-    for row in PAPER_ROWS:
-        if row.attack is not None:
-            log.info("%s, %d bits: %s", config["dataset"], config["bits"], row.name)
-            if clock is not None:
-                clock.start(f"attack {row.name}, {config['bits']} bits")
-            runs[row.name] = run_attack(config, row.attack, row.targeted, profile,
-                                        steps=_steps_for(row.attack, steps),
-                                        num_queries=num_queries, topk=topk, store=store, device=device,
-                                        progress=progress, recompute=recompute, precision=precision,
-                                        **for_attack(row.attack, attack_overrides))
     rows = []
     for row in PAPER_ROWS:
         benign = row.name == ORIGINAL
@@ -93,20 +88,23 @@ def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore,
     return rows
 
 
-def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store: RunStore, device="cpu",
-                progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
-                recompute: bool = False, steps: int | None = None, precision=None, clock: StageClock | None = None,
-                **defense_overrides) -> list[dict]:
-    """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
-    under the Table II attacks, via :func:`saatlib.experiments.evaluate_defense`.
-    """
+def table1_rows(config: dict, profile: str, paper_dataset: str, store: RunStore, device="cpu",
+                progress: bool = False, steps: int | None = None, num_queries: int | None = -1,
+                topk: int | None = -1, recompute: bool = False, precision=None, clock: StageClock | None = None,
+                **attack_overrides) -> list[dict]:
+    """The Table I rows of the victim ``config`` (one code length): its attacks run
+    (:func:`saatlib.experiments.paper_tables.attack_results`), then :func:`table1_from`."""
+    runs = attack_results(config, ATTACK_ROWS, profile, store, device, progress, steps, num_queries, topk,
+                          recompute, precision, _on_stage(clock), **attack_overrides)
+    return table1_from(config, runs, profile, paper_dataset)
+
+
+def table2_from(config: dict, defended: dict[str, dict], defenses, profile: str, paper_dataset: str) -> list[dict]:
+    """The Table II rows of ``config``'s victim defended by each of ``defenses`` (in that order) from
+    its defense results (canonical name -> result, :func:`saatlib.experiments.paper_tables.defense_results`)."""
     rows = []
     for defense in defenses:
-        if clock is not None:
-            clock.start(f"defend {canonical_defense(defense)}, {config['bits']} bits")
-        r = evaluate_defense(config, defense, profile, store=store, device=device, progress=progress,
-                             recompute=recompute, num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS,
-                             check=False, steps=steps, precision=precision, **defense_overrides)
+        r = defended[canonical_defense(defense)]
         for attack in TABLE2_COLUMNS:
             ours = r["map_benign"] if attack == ORIGINAL else r["map_under_attack"][attack]
             rows.append({"defense": r["defense"], "attack": attack, "dataset": config["dataset"],
@@ -120,18 +118,17 @@ def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store:
     return rows
 
 
-def _steps_for(name: str, steps: int | None) -> int | None:
-    """``steps`` (``--attack-steps``) for an iterative attack; None for a generative one (ProS-GAN)."""
-    return steps if iterative(name) else None
-
-
-def shortened_attacks(pnet_steps: int | None = None, prosgan_epochs: int | None = None) -> dict:
-    """The attack settings a run shortens: the PrototypeNet steps (THA, ProS-GAN) and ProS-GAN's GAN epochs,
-    split as released (half at a constant learning rate, half decaying: ``epochs``, ``decay_epochs``)."""
-    out = {"pnet_steps": pnet_steps}
-    if prosgan_epochs is not None:
-        out.update(epochs=prosgan_epochs - prosgan_epochs // 2, decay_epochs=prosgan_epochs // 2)
-    return out
+def table2_rows(config: dict, defenses, profile: str, paper_dataset: str, store: RunStore, device="cpu",
+                progress: bool = False, num_queries: int | None = -1, topk: int | None = -1,
+                recompute: bool = False, steps: int | None = None, precision=None, clock: StageClock | None = None,
+                **defense_overrides) -> list[dict]:
+    """Table II hook: MAP of ``config``'s model defended by each of ``defenses``
+    under the Table II attacks (:func:`saatlib.experiments.paper_tables.defense_results`), then
+    :func:`table2_from`.
+    """
+    defended = defense_results(config, defenses, TABLE2_ATTACKS, profile, store, device, progress, num_queries,
+                               topk, recompute, steps, precision, _on_stage(clock), **defense_overrides)
+    return table2_from(config, defended, defenses, profile, paper_dataset)
 
 
 def _cell(v: float | None) -> str:
@@ -221,9 +218,9 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
                for b in bits]
     the_plan = None
     if (plan or say is not None) and distributed.is_main():
-        the_plan = plan_run(configs, [(r.name, r.attack, r.targeted) for r in PAPER_ROWS if r.attack is not None],
-                            profile, store, [canonical_defense(d) for d in defenses], TABLE2_ATTACKS, attack_steps,
-                            num_queries, topk, precision, device, calibrate_seconds=calibrate_seconds,
+        the_plan = plan_run(configs, list(ATTACK_ROWS), profile, store, [canonical_defense(d) for d in defenses],
+                            TABLE2_ATTACKS, attack_steps, num_queries, topk, precision, device,
+                            calibrate_seconds=calibrate_seconds,
                             attack_overrides=shortened_attacks(pnet_steps, prosgan_epochs),
                             defense_overrides={"epochs": defense_epochs}, splits=splits)
         text = plan_markdown(the_plan, f"Plan: {name}, {', '.join(map(str, bits))} bits, profile '{profile}'")
@@ -232,21 +229,14 @@ def reproduce(dataset: str, bits=(16, 32, 48, 64), profile: str = "paper", out_d
                     "calibration": the_plan.calibration, "table1": [], "table2": [], "files": []}
         say(text)
     clock = StageClock(the_plan, say) if say is not None and distributed.is_main() else None
-    for config in configs:
-        if recompute and distributed.is_main():
-            store.delete(CODES_KIND, {"model": config})
-        if clock is not None:
-            clock.start(f"train {config['method']} victim, {config['bits']} bits")
-        get_hash_model(config, splits, store, device, progress, recompute)
-    t1, t2 = [], []
-    for config in configs:  # every rank: the attacks split their query batches over the ranks
-        t1 += table1_rows(config, profile, paper_dataset, store, device, progress, attack_steps, num_queries,
-                          topk, recompute, precision=precision, clock=clock,
-                          **shortened_attacks(pnet_steps, prosgan_epochs))
-    for config in configs if defenses else ():  # every rank: defenses trained data-parallel, attacks split
-        t2 += table2_rows(config, defenses, profile, paper_dataset, store, device, progress, num_queries,
-                          topk, recompute, steps=attack_steps, precision=precision, clock=clock,
-                          epochs=defense_epochs)
+    # every rank: the victims and defenses train data-parallel, the attacks split their query batches; the
+    # undefended model is left to the verdicts (judge_config reads every result again, in one process)
+    results = run_paper_tables(configs, ATTACK_ROWS, profile, store, defenses, TABLE2_ATTACKS, splits, device,
+                               progress, attack_steps, num_queries, topk, recompute, precision, pnet_steps,
+                               prosgan_epochs, defense_epochs, undefended=False, on_stage=_on_stage(clock))
+    t1 = [row for v in results for row in table1_from(v.config, v.attacks, profile, paper_dataset)]
+    t2 = [row for v in results if defenses for row in table2_from(v.config, v.defenses, defenses, profile,
+                                                                   paper_dataset)]
     if not distributed.is_main():
         return {"table1": [], "table2": [], "verdicts": [], "files": []}
     backbone = base["train"]["backbone"]
@@ -274,24 +264,16 @@ def judge_config(config: dict, defenses, profile: str, store: RunStore, device="
                  defense_epochs: int | None = None, prosgan_epochs: int | None = None) -> list[Comparison]:
     """The comparisons of Table I (and of Table II with ``defenses``) for one victim, judged as in the
     chapters (:mod:`saatlib.report.comparisons`) from the run store's results (nothing is recomputed
-    after :func:`table1_rows` and :func:`table2_rows`, given the same ``precision``, ``pnet_steps``,
-    ``prosgan_epochs`` and ``defense_epochs``)."""
-    results = {(r.attack, r.targeted): run_attack(config, r.attack, r.targeted, profile,
-                                                  steps=_steps_for(r.attack, steps),
-                                                  num_queries=num_queries, topk=topk, store=store, device=device,
-                                                  progress=False, precision=precision,
-                                                  **for_attack(r.attack, shortened_attacks(pnet_steps,
-                                                                                          prosgan_epochs)))
-               for r in PAPER_ROWS if r.attack is not None}
+    after :func:`table1_rows` and :func:`table2_rows`, or :func:`saatlib.experiments.paper_tables.run_paper_tables`,
+    given the same ``precision``, ``pnet_steps``, ``prosgan_epochs`` and ``defense_epochs``)."""
+    runs = attack_results(config, ATTACK_ROWS, profile, store, device, False, steps, num_queries, topk,
+                          precision=precision, **shortened_attacks(pnet_steps, prosgan_epochs))
+    results = {(attack, targeted): runs[row_name] for row_name, attack, targeted in ATTACK_ROWS}
     name = f"{config['dataset']} {config['bits']} bits"
     out = table1_comparisons(name, results, config["bits"])
     if defenses:
-        defended = {}
-        for d in ("none", *defenses):
-            r = evaluate_defense(config, d, profile, store=store, device=device, progress=False,
-                                 num_queries=num_queries, topk=topk, attacks=TABLE2_ATTACKS, check=False, steps=steps,
-                                 precision=precision, epochs=None if d == "none" else defense_epochs)
-            defended[r["defense"]] = r
+        defended = defense_results(config, ("none", *defenses), TABLE2_ATTACKS, profile, store, device, False,
+                                   num_queries, topk, steps=steps, precision=precision, epochs=defense_epochs)
         out += table2_comparisons(name, defended, config["bits"], check=None)
     return out
 
