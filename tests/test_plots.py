@@ -108,6 +108,20 @@ def test_image_grid_captions_wrap():
         plots.image_grid([])
 
 
+def test_image_grid_multi_label_captions_are_codes_with_a_key():
+    y = _labels(12, multi=True)
+    fig = plots.image_grid(_images(12), labels=y, class_names=NAMES, ncols=6, title="mosaics")
+    shown = [ax for ax in fig.axes if ax.images]
+    codes = plots.images.class_codes(NAMES)
+    assert all(set(ax.get_title().split()) <= set(codes) for ax in shown)
+    assert all(ax.title.get_fontsize() >= 8 for ax in shown), "captions readable at the page's width"
+    assert all(ax.get_title().count("\n") == 0 for ax in shown), "a 6-column caption fits one line"
+    head = fig.get_suptitle()
+    assert head.startswith("mosaics\nclasses: ") and all(f"{c} = " in head for c in codes)
+    captions, key = plots.images.label_captions(y[:1] * 0 + torch.eye(C)[:1], NAMES)
+    assert captions == ["T-shirt"] and key is None  # one label each: short names, no key
+
+
 def test_class_codes_are_short_and_unique():
     assert plots.images.class_codes(["T-shirt/top", "Trouser", "Ankle boot"]) == ["Ts", "Tr", "Bo"]
     assert plots.images.class_codes(["Shirt", "Shoe"]) == ["0", "1"]  # "Sh" twice: numbers instead
@@ -298,6 +312,10 @@ def test_legends_sit_outside_the_data_and_bar_labels_stay_apart():
         "bar value labels overlap"
     assert all(t.get_fontsize() >= 7 for t in texts)
     assert "nan" not in [t.get_text() for t in ax.texts]
+    # values in %: labels in the given format, horizontal while they fit
+    fig = plots.map_bars(shares.drop(columns="col 4") * 100, fmt="{:.0f}")
+    labels = [t.get_text() for t in data_axes(fig)[0].texts if t.get_text()]
+    assert "50" in labels and all(t.get_rotation() == 0 for t in data_axes(fig)[0].texts)
 
 
 def test_attack_curves_keep_a_line_at_zero_off_the_axis():

@@ -77,6 +77,14 @@ def test_adversarial_gallery_rows_and_columns():
     fig = attack_plots.adversarial_gallery(x, adv["SAAT"], benign_row=False, captions=list("abcde"))
     assert len([ax for ax in fig.axes if ax.images]) == 5 * 2
     fig.canvas.draw()
+    # multi-hot labels: two-letter class codes above the images, their key in the title
+    names = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Ankle boot"]
+    y = torch.tensor([[1.0, 0, 0, 1, 1], [0, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 0, 0, 0, 1], [0, 0, 1, 1, 0]])
+    fig = attack_plots.adversarial_gallery(x, adv, labels=y, class_names=names, title="gallery")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown[::5]] == ["Ts Dr Bo", "Tr", "Ts Tr Pu", "Bo", "Pu Dr"]
+    assert all(ax.title.get_fontsize() >= 8 for ax in shown[::5])  # benign row: every 5th axes
+    assert "classes: Ts = T-shirt" in fig.get_suptitle()
     with pytest.raises(ValueError):
         attack_plots.adversarial_gallery(x, {"bad": x[:3]})
     with pytest.raises(ValueError):

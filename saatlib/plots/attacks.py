@@ -12,7 +12,7 @@ from typing import Sequence
 import numpy as np
 
 from saatlib.plots._common import BOOK_WIDTH, as_panels, new_figure, to_numpy
-from saatlib.plots.images import chars_per_line, line_height, show_image, wrap_caption
+from saatlib.plots.images import chars_per_line, label_captions, line_height, show_image, wrap_caption
 from saatlib.plots.retrieval import retrieved_grid
 
 
@@ -31,8 +31,8 @@ def default_amplification(deltas) -> float:
 
 
 def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = None, amplify: float | None = None,
-                        title: str | None = None, width: float = BOOK_WIDTH, fontsize: float = 7,
-                        benign_row: bool = True):
+                        title: str | None = None, width: float = BOOK_WIDTH, fontsize: float = 8,
+                        benign_row: bool = True, labels=None, class_names: Sequence[str] | None = None):
     """Benign images, their adversarial versions and the amplified perturbations.
 
     One column per image. The first row holds the benign images; then, for
@@ -48,6 +48,10 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
         benign_row: show the benign images (False, e.g., when every column
             holds the same image under a different setting; the captions
             then go above the first adversarial row).
+        labels, class_names: (N, L) multi-hot labels and the class names, to
+            caption the images by :func:`~saatlib.plots.images.label_captions`
+            instead of ``captions`` (two-letter class codes with their key
+            under the title when an image has several labels).
     Returns:
         the Figure.
     Raises:
@@ -67,12 +71,19 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
     n, rows = len(x), first + 2 * len(adv)
     label_w = 0.9
     cell = (width - label_w) / n
-    caps = None
+    caps, key = None, None
+    if labels is not None:
+        captions, key = label_captions(labels, class_names)
     if captions is not None:
-        caps = [wrap_caption(str(c), chars_per_line(cell * 0.95, fontsize)) for c in captions]
+        caps = [wrap_caption(str(c), chars_per_line(cell * 0.95, fontsize), sep=" " if key else "+")
+                for c in captions]
     cap_lines = max((c.count("\n") + 1 for c in caps), default=0) if caps else 0
     heights = [cell + cap_lines * line_height(fontsize)] + [cell] * (rows - 1)
-    fig = new_figure(height=sum(heights) + (0.45 if title else 0.1) + 0.25, width=width)
+    head = ((title + "\n" if title else "")
+            + "perturbations amplified: mid grey = unchanged, light = brighter, dark = darker")
+    if key:
+        head += "\n" + key
+    fig = new_figure(height=sum(heights) + 0.2 + 0.17 * (head.count("\n") + 1) + 0.1, width=width)
     grid = fig.add_gridspec(rows, n + 1, width_ratios=[label_w / cell] + [1.0] * n, height_ratios=heights)
     row_names = ["benign"] if benign_row else []
     for name in adv:
@@ -80,7 +91,7 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
     for r, row_name in enumerate(row_names):
         ax = fig.add_subplot(grid[r, 0])
         ax.set_axis_off()
-        ax.text(0.98, 0.5, row_name, ha="right", va="center", fontsize=fontsize + 0.5, transform=ax.transAxes,
+        ax.text(0.98, 0.5, row_name, ha="right", va="center", fontsize=fontsize, transform=ax.transAxes,
                 wrap=True)
     for j in range(n):
         cap = caps[j] if caps else None
@@ -90,8 +101,7 @@ def adversarial_gallery(benign, adversarial, captions: Sequence[str] | None = No
             show_image(fig.add_subplot(grid[first + 2 * a_i, j + 1]), adv[name][j],
                        None if benign_row or a_i else cap, fontsize=fontsize)
             show_image(fig.add_subplot(grid[first + 1 + 2 * a_i, j + 1]), amplified(deltas[name][j], factor))
-    fig.suptitle((title + "\n" if title else "")
-                 + "perturbations amplified: mid grey = unchanged, light = brighter, dark = darker", fontsize=9)
+    fig.suptitle(head, fontsize=9)
     return fig
 
 

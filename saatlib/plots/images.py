@@ -34,6 +34,34 @@ def label_text(label, class_names: Sequence[str] | None = None, short: bool = Tr
     return sep.join(short_name(class_names[i]) if short else class_names[i] for i in on) or "-"
 
 
+def class_key(class_names: Sequence[str], codes: Sequence[str] | None = None, lines: int = 2) -> str:
+    """The key of the class codes, ``'classes: Ts = T-shirt, Tr = Trouser, ...'``, in ``lines`` lines."""
+    codes = class_codes(class_names) if codes is None else codes
+    key = [f"{c} = {short_name(n)}" for c, n in zip(codes, class_names)]
+    per = -(-len(key) // max(1, lines))
+    parts = [", ".join(key[i:i + per]) for i in range(0, len(key), per)]
+    return "classes: " + ",\n".join(parts)
+
+
+def label_captions(labels, class_names: Sequence[str] | None = None) -> tuple[list[str], str | None]:
+    """Captions of a batch of multi-hot labels and the key they need.
+
+    When some image has more than one label, each caption is the two-letter
+    codes of its classes (:func:`class_codes`) separated by spaces, e.g.
+    ``'Ts Sa Bo'``, short enough to stay on one or two lines at 8 pt under a
+    small image, and the key (:func:`class_key`) says what the codes mean;
+    with one label each, the captions are the short class names and the key
+    is None.
+    """
+    y = to_numpy(labels)
+    if class_names is None:
+        return [label_text(v) for v in y], None
+    if len(y) and (y > 0).sum(-1).max() > 1:
+        codes = class_codes(class_names)
+        return [label_text(v, codes, short=False, sep=" ") for v in y], class_key(class_names, codes)
+    return [label_text(v, class_names) for v in y], None
+
+
 def wrap_caption(text: str, max_chars: int, sep: str = "+") -> str:
     """Break a caption such as ``'Trouser+Sandal+Bag'`` into lines of at most
     ``max_chars`` characters, at the ``sep`` joints (a single long name stays whole)."""
@@ -69,7 +97,7 @@ def to_image(x) -> np.ndarray:
     return np.clip(a, 0.0, 1.0)
 
 
-def show_image(ax, x, caption: str | None = None, border: str | None = None, fontsize: float = 7) -> None:
+def show_image(ax, x, caption: str | None = None, border: str | None = None, fontsize: float = 8) -> None:
     """Draw one image on ``ax`` (grey colour map for one channel), with a caption below."""
     img = to_image(x)
     ax.imshow(img, cmap="gray" if img.ndim == 2 else None, vmin=0.0, vmax=1.0, interpolation="nearest")
@@ -84,7 +112,7 @@ def show_image(ax, x, caption: str | None = None, border: str | None = None, fon
 
 
 def image_grid(images, captions: Sequence[str] | None = None, ncols: int = 10, title: str | None = None,
-               width: float = BOOK_WIDTH, fontsize: float = 7):
+               width: float = BOOK_WIDTH, fontsize: float = 8, labels=None, class_names: Sequence[str] | None = None):
     """A grid of images with a caption above each.
 
     Args:
@@ -93,6 +121,10 @@ def image_grid(images, captions: Sequence[str] | None = None, ncols: int = 10, t
             captions are wrapped at their ``+`` joints), or None.
         ncols: images per row.
         title: figure title.
+        labels, class_names: (N, L) multi-hot labels and the class names, to
+            caption the images by :func:`label_captions` instead of
+            ``captions`` (two-letter class codes with their key under the
+            title when an image has several labels).
     Returns:
         the Figure.
     """
@@ -100,14 +132,21 @@ def image_grid(images, captions: Sequence[str] | None = None, ncols: int = 10, t
     n = len(images)
     if n == 0:
         raise ValueError("image_grid needs at least one image")
+    key = None
+    if labels is not None:
+        captions, key = label_captions(labels, class_names)
+        if key:
+            title = f"{title}\n{key}" if title else key
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     cell = width / ncols
     if captions is not None:
-        captions = [wrap_caption(str(c), chars_per_line(cell * 0.95, fontsize)) for c in captions]
+        captions = [wrap_caption(str(c), chars_per_line(cell * 0.95, fontsize), sep=" " if key else "+")
+                    for c in captions]
     lines = max((c.count("\n") + 1 for c in captions), default=0) if captions is not None else 0
     row = cell * 0.92 + lines * line_height(fontsize) + 0.06
-    fig = new_figure(height=nrows * row + (0.35 if title else 0.05), width=width)
+    head = 0.05 + (0.2 + 0.17 * (title.count("\n") + 1) if title else 0.0)
+    fig = new_figure(height=nrows * row + head, width=width)
     axes = np.atleast_1d(fig.subplots(nrows, ncols)).reshape(-1)
     for i, ax in enumerate(axes):
         if i < n:
@@ -115,5 +154,5 @@ def image_grid(images, captions: Sequence[str] | None = None, ncols: int = 10, t
         else:
             ax.set_axis_off()
     if title:
-        fig.suptitle(title)
+        fig.suptitle(title, fontsize=9 if "\n" in title else None)
     return fig

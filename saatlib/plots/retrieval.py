@@ -10,8 +10,8 @@ from matplotlib.colors import ListedColormap
 
 from saatlib.metrics import top_retrievals
 from saatlib.plots._common import IRRELEVANT, QUERY, RELEVANT, as_panels, new_figure, to_numpy
-from saatlib.plots.images import (chars_per_line, class_codes, label_text, line_height, short_name,
-                                  show_image, wrap_caption)
+from saatlib.plots.images import (chars_per_line, class_codes, class_key, label_text, line_height, show_image,
+                                  wrap_caption)
 
 
 def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming radius", height: float = 3.4):
@@ -51,12 +51,13 @@ def pr_curves(curves: dict, title: str | None = "Precision-recall by Hamming rad
 
 
 def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", height: float = 3.0,
-             annotate: bool = True):
+             annotate: bool = True, fmt: str = "{:.2f}"):
     """Grouped bars: one group per method, one bar per column (e.g. dataset).
 
     Args:
         table: a pandas DataFrame (rows: methods, columns: groups such as
             datasets) or ``{column: {method: value}}``. Missing values draw no bar.
+        fmt: format of the value labels (``"{:.0f}"`` for values in %).
 
     The legend sits under the axes (it never covers bars). Value labels are
     written horizontally at 8 pt where they fit the bar's width, upright
@@ -70,13 +71,15 @@ def map_bars(table, title: str | None = "MAP by method", ylabel: str = "MAP", he
     x = np.arange(n_rows)
     fontsize = 8.0
     bar_inches = (fig.get_figwidth() - 0.8) * width / max(n_rows, 1)
-    label_inches = 4 * fontsize * 0.62 / 72  # "0.24": four characters
+    values = df.to_numpy(dtype=float)
+    chars = max((len(fmt.format(v)) for v in values.ravel() if not np.isnan(v)), default=4)
+    label_inches = chars * fontsize * 0.62 / 72  # the widest label, e.g. "0.24"
     upright = label_inches > bar_inches * 1.05
     for j, col in enumerate(df.columns):
         vals = df[col].to_numpy(dtype=float)
         bars = ax.bar(x + (j - (n_cols - 1) / 2) * width, vals, width=width * 0.95, label=str(col))
         if annotate:
-            ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.2f}" for v in vals],
+            ax.bar_label(bars, labels=["" if np.isnan(v) else fmt.format(v) for v in vals],
                          fontsize=fontsize if not upright else 7, padding=2, rotation=90 if upright else 0)
     ax.set_xticks(x)
     ax.set_xticklabels([str(i) for i in df.index], fontsize=9.5)
@@ -126,7 +129,9 @@ def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_label
     def caption(label) -> str:
         return label_text(label, names, short=not multi, sep=sep)
 
-    wrap_top, wrap_below = chars_per_line(cell * 1.05, fs_top), chars_per_line(cell * 1.05, fs_below)
+    # multi-label codes wrap two to a line, leaving a gap between the captions of neighbouring items
+    width_in = cell * (0.85 if multi else 1.05)
+    wrap_top, wrap_below = chars_per_line(width_in, fs_top), chars_per_line(width_in, fs_below)
     tops = [wrap_caption("query\n" + caption(ql[q]), wrap_top, sep=sep) for q in range(nq)]
     below = [[wrap_caption(caption(rl[q, j]), wrap_below, sep=sep) for j in range(k)] for q in range(nq)]
     n_top = max(max(t.count("\n") + 1 for t in tops), 2 if d is not None else 1)
@@ -134,8 +139,7 @@ def retrieved_grid(query_images, query_labels, retrieved_images, retrieved_label
     row = cell * 0.95 + n_top * line_height(fs_top) + n_below * line_height(fs_below) + 0.1
     head = (title + "\n" if title else "") + "frame: blue = query, green = relevant (shares a label), red = not relevant"
     if multi:
-        key = [f"{c} = {short_name(n)}" for c, n in zip(names, class_names)]
-        head += "\nclasses: " + ", ".join(key[:len(key) // 2 + 1]) + ",\n" + ", ".join(key[len(key) // 2 + 1:])
+        head += "\n" + class_key(class_names, names)
     fig = new_figure(height=nq * row + 0.2 + 0.17 * (head.count("\n") + 1), width=width)
     grid = fig.add_gridspec(nq, ncols + 1, width_ratios=[0.3] + [1.0] * ncols)
     for q in range(nq):
@@ -213,8 +217,7 @@ def code_neighbours(code, images, labels, distances, picked, class_names: Sequen
     row = cell * 0.9 + (lines + 1) * line_height(fs) + 0.08
     head = title or "code"
     if multi:
-        key = [f"{code_} = {short_name(n)}" for code_, n in zip(names, class_names)]
-        head += "\nclasses: " + ", ".join(key[:len(key) // 2 + 1]) + ",\n" + ", ".join(key[len(key) // 2 + 1:])
+        head += "\n" + class_key(class_names, names)
     fig = new_figure(height=0.75 + 0.17 * (head.count("\n") + 1) + nrows * row, width=width)
     grid = fig.add_gridspec(1 + nrows, ncols, height_ratios=[0.45] + [row] * nrows)
     ax = fig.add_subplot(grid[0, :])

@@ -22,6 +22,7 @@ from typing import Sequence
 
 import ipywidgets as w
 import numpy as np
+from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
 
 from saatlib.experiments.robustness import evaluate_defense
@@ -134,17 +135,25 @@ def lambda_mu_cell_figure(grid: dict, cell: tuple[float, float], attack: str = "
     runs = [(f"lambda {cell[0]:g}", r, "-")]
     if control != cell and control in grid:
         runs.append(("lambda 0 (control)", grid[control], ":"))
+    terms = {"hash": ("C0", "benign hash loss"), "adv": ("C3", "\u2212mean(h_adv \u00b7 b*)")}
+    drawn_terms, drawn_runs = set(), []
     for name, entry, style in runs:
-        for term, colour in (("hash", "C0"), ("adv", "C3")):
+        for term, (colour, label) in terms.items():
             x, y = trace_points(entry.get("history") or [], term)
             if len(x):
-                label = "benign hash loss" if term == "hash" else "\u2212mean(h_adv \u00b7 b*)"
                 ax.plot(x, y, style, color=colour, lw=1.4, label=f"{label}, {name}")
+                drawn_terms.add(term)
+                if (name, style) not in drawn_runs:
+                    drawn_runs.append((name, style))
     ax.set_xlabel("optimiser step")
     ax.set_ylabel("mean over a block of steps")
     ax.set_title(f"training of lambda {cell[0]:g}, mu {cell[1]:g}", fontsize=10)
     if ax.lines:
-        ax.legend(fontsize=7.5, loc="best")
+        # colour = the loss term, line style = the run: four short entries at 8 pt instead of one per line
+        handles = [Line2D([], [], color=colour, lw=1.4, label=label)
+                   for term, (colour, label) in terms.items() if term in drawn_terms]
+        handles += [Line2D([], [], color="#555555", ls=style, lw=1.4, label=name) for name, style in drawn_runs]
+        ax.legend(handles=handles, fontsize=8, loc="best")
     if has_ap:
         ax = axes[1]
         bins = np.linspace(0.0, 1.0, 11)
