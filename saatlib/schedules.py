@@ -11,6 +11,9 @@ from typing import Sequence
 
 import torch
 
+#: the hash-model training schedules :func:`lr_factor` knows
+LR_SCHEDULES = ("thirds", "cosine", "none")
+
 
 def step_decay(position: int, milestones: Sequence[int], gamma: float) -> float:
     """gamma ** (number of ``milestones`` at or before ``position``)."""

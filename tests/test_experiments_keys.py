@@ -60,6 +60,9 @@ SETTINGS = {
         lambda v: hashing_config("fashion-mnist", "DPH", 16, "default", loss_pairs=v), "all", "all"),
     ("hash_model", "train.precision"): (
         lambda v: hashing_config("fashion-mnist", "DPH", 16, "default", precision=v), BF16, BF16.key()),
+    ("hash_model", "train.widths"): (  # the paper profile names no widths
+        lambda v: hashing_config("fashion-mnist", "DPH", 16, "paper", backbone="smallcnn", widths=v),
+        (8, 8, 8), [8, 8, 8]),
     ("hash_model", "data.image_size"): (
         lambda v: hashing_config("fashion-mnist", "DPH", 16, "default", backbone="smallcnn", image_size=v), 17, 17),
     ("defense", "precision"): (

@@ -20,6 +20,9 @@ batch (x, y, idx):
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import torch
 
 from saatlib import distributed
@@ -29,17 +32,43 @@ from saatlib.hashing import binarize
 from saatlib.hashing.losses import similarity
 from saatlib.seeding import seeded
 from saatlib.defense.common import Defense
+from saatlib.defense.params import DefenseParams
+from saatlib.hashing.params import check_number
+
+
+@dataclass(frozen=True, kw_only=True)
+class ATRDHParams(DefenseParams):
+    """ATRDH's parameters (released defaults): ``epochs`` 100, ``lr`` 1e-4 (both networks), ``betas``
+    (0.5, 0.999) (Adam's, both in [0, 1)), ``adv_weight`` 2, ``circle_gamma`` 1, ``pnet_quant_weight``
+    1e-4 (all >= 0), plus the common ones (:class:`saatlib.defense.params.DefenseParams`)."""
+
+    defense: ClassVar[str] = "ATRDH"
+
+    epochs: int = 100
+    lr: float = 1e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    adv_weight: float = 2.0
+    circle_gamma: float = 1.0
+    pnet_quant_weight: float = 1e-4
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if isinstance(self.betas, (str, bytes)) or not hasattr(self.betas, "__len__") or len(self.betas) != 2:
+            raise ValueError(f"betas must be Adam's two decay rates, e.g. [0.5, 0.999], got {self.betas!r}")
+        for beta in self.betas:
+            check_number(beta, "every entry of betas", high=1.0, hint=" (Adam's decay rates)")
+        object.__setattr__(self, "betas", tuple(self.betas))
+        check_number(self.adv_weight, "adv_weight")
+        check_number(self.circle_gamma, "circle_gamma")
+        check_number(self.pnet_quant_weight, "pnet_quant_weight")
 
 
 class ATRDHDefense(Defense):
-    """ATRDH (see the module docstring). Hyper-parameters: ``epochs`` 100,
-    ``lr`` 1e-4 (both networks), ``betas`` (0.5, 0.999), ``adv_weight`` 2,
-    ``circle_gamma`` 1, ``pnet_quant_weight`` 1e-4, plus the common PGD ones.
+    """ATRDH (see the module docstring; parameters: :class:`ATRDHParams`).
     Needs ``database_labels`` (targets are drawn from their unique rows)."""
 
     name = "ATRDH"
-    defaults = {"epochs": 100, "lr": 1e-4, "betas": [0.5, 0.999], "adv_weight": 2.0, "circle_gamma": 1.0,
-                "pnet_quant_weight": 1e-4}
+    Params = ATRDHParams
 
     def setup(self) -> None:
         p = self.params
@@ -48,9 +77,9 @@ class ATRDHDefense(Defense):
         self.targets = torch.unique(self.database_labels.float(), dim=0).to(self.device)
         with seeded(self.seed):
             self.pnet = PrototypeNet(self.labels.shape[1], self.codes.shape[1]).to(self.device)
-        betas = tuple(p["betas"])
-        self.opt = torch.optim.Adam(self.model.parameters(), lr=p["lr"], betas=betas)
-        self.opt_p = torch.optim.Adam(self.pnet.parameters(), lr=p["lr"], betas=betas)
+        betas = tuple(p.betas)
+        self.opt = torch.optim.Adam(self.model.parameters(), lr=p.lr, betas=betas)
+        self.opt_p = torch.optim.Adam(self.pnet.parameters(), lr=p.lr, betas=betas)
         self.draws = torch.Generator().manual_seed(self.seed + 1)
         self.u_relaxed = torch.zeros_like(self.codes)
 
@@ -77,8 +106,8 @@ class ATRDHDefense(Defense):
         target_labels = self.targets[pick]
         self.pnet.train()
         hp = self.pnet(target_labels)
-        loss_p = prototype_loss(hp, target_labels, self.codes, self.labels, p["circle_gamma"],
-                                p["pnet_quant_weight"], drop_lower_triangle=True)
+        loss_p = prototype_loss(hp, target_labels, self.codes, self.labels, p.circle_gamma,
+                                p.pnet_quant_weight, drop_lower_triangle=True)
         self.opt_p.zero_grad(set_to_none=True)
         loss_p.backward()
         self.opt_p.step()
@@ -91,7 +120,7 @@ class ATRDHDefense(Defense):
         hash_loss, _ = self.loss_fn(h, y, idx, step)
         s = 2 * similarity(y, self.labels) - 1
         k, n = h.shape[1], self.codes.shape[0]
-        adv = p["adv_weight"] * ((h_adv @ self.u_relaxed.t() / k - s).square().sum() / (x.shape[0] * n))
+        adv = p.adv_weight * ((h_adv @ self.u_relaxed.t() / k - s).square().sum() / (x.shape[0] * n))
         loss = hash_loss + adv
         self.opt.zero_grad(set_to_none=True)
         loss.backward()

@@ -11,9 +11,43 @@ the equal-weight one (:mod:`saatlib.defense.cgat`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 
 from saatlib.defense.common import Defense
+from saatlib.defense.params import DefenseParams
+from saatlib.hashing.params import check_choice, check_number
+
+#: ``code_buffer`` values: "signed" (library default) or "aliased" (the released scripts)
+CODE_BUFFERS = ("signed", "aliased")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CentreParams(DefenseParams):
+    """SAAT's and CgAT's parameters besides the common ones (:class:`saatlib.defense.params.DefenseParams`).
+
+    Attributes:
+        lambda_: weight of the centre term (config entry ``lambda``; >= 0).
+        mu: weight of the quantisation gap of h_adv (>= 0).
+        momentum: SGD momentum, in [0, 1).
+        weight_decay: SGD weight decay (>= 0).
+        code_buffer: ``"signed"`` or ``"aliased"`` (the released scripts; see :mod:`saatlib.defense.saat`).
+    """
+
+    lambda_: float = field(default=1.0, metadata={"key": "lambda"})
+    mu: float = 0.0
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    code_buffer: str = "signed"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_number(self.lambda_, "lambda")
+        check_number(self.mu, "mu")
+        check_number(self.momentum, "momentum", high=1.0)
+        check_number(self.weight_decay, "weight_decay")
+        check_choice(self.code_buffer, "code_buffer", CODE_BUFFERS, " ('aliased': the released scripts)")
 
 
 def code_alignment(h: torch.Tensor, centre: torch.Tensor) -> torch.Tensor:
@@ -35,23 +69,20 @@ class CentreDefense(Defense):
     ``code_buffer`` ("signed" or "aliased"): see :mod:`saatlib.defense.saat`.
     """
 
-    defaults = {"code_buffer": "signed"}
-    CODE_BUFFERS = ("signed", "aliased")
+    Params = CentreParams
+    CODE_BUFFERS = CODE_BUFFERS
 
     def centres(self, labels: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     def setup(self) -> None:
         p = self.params
-        if p["code_buffer"] not in self.CODE_BUFFERS:
-            raise ValueError(f"code_buffer must be one of {self.CODE_BUFFERS} ('aliased': the released scripts), "
-                             f"got {p['code_buffer']!r}")
-        if p["code_buffer"] == "aliased" and getattr(self.loss_fn, "uses_buffers", False):
+        if p.code_buffer == "aliased" and getattr(self.loss_fn, "uses_buffers", False):
             # one tensor, as the released script: U_ben[idx] = sign(h) is overwritten by the
             # loss's U[idx] = h (relaxed) in the same step, and later centres read it
             self.codes = self.loss_fn.U
-        self.opt = torch.optim.SGD(self.model.parameters(), lr=p["lr"], momentum=p["momentum"],
-                                   weight_decay=p["weight_decay"])
+        self.opt = torch.optim.SGD(self.model.parameters(), lr=p.lr, momentum=p.momentum,
+                                   weight_decay=p.weight_decay)
 
     def optimizers(self):
         return {"model": self.opt}
@@ -69,7 +100,7 @@ class CentreDefense(Defense):
         hash_loss, _ = self.loss_fn(h, y, idx, step)
         adv = -code_alignment(h_adv, centre)
         quant = quantization_gap(h_adv)
-        loss = hash_loss + p["lambda"] * adv + p["mu"] * quant
+        loss = hash_loss + p.lambda_ * adv + p.mu * quant
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.step(self.opt)

@@ -34,9 +34,12 @@ both average over B x N).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import torch
 
-from saatlib.defense.centre import CentreDefense
+from saatlib.defense.centre import CentreDefense, CentreParams
 from saatlib.dmfl import EQUAL_WEIGHTING, mainstay_codes
 
 
@@ -53,21 +56,34 @@ def centre_codes(labels: torch.Tensor, codes: torch.Tensor, code_labels: torch.T
     return mainstay_codes(labels, codes, code_labels, EQUAL_WEIGHTING, exact_ties=False)
 
 
+@dataclass(frozen=True, kw_only=True)
+class CgATParams(CentreParams):
+    """CgAT's parameters (released defaults): ``epochs`` 30, ``lr`` 0.01, ``momentum`` 0.9,
+    ``weight_decay`` 5e-4, ``lambda`` 1 (weight of the centre term), ``mu`` 0 (no quantisation
+    term), ``code_buffer`` "signed", plus the common ones (:class:`saatlib.defense.params.DefenseParams`)."""
+
+    defense: ClassVar[str] = "CgAT"
+
+    epochs: int = 30
+    lr: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    lambda_: float = field(default=1.0, metadata={"key": "lambda"})
+    mu: float = 0.0
+
+
 class CgATDefense(CentreDefense):
-    """CgAT (see the module docstring). Hyper-parameters: ``epochs`` 30, ``lr`` 0.01,
-    ``momentum`` 0.9, ``weight_decay`` 5e-4, ``lambda`` 1 (weight of the centre
-    term), ``mu`` 0 (no quantisation term), plus the common PGD ones."""
+    """CgAT (see the module docstring; parameters: :class:`CgATParams`)."""
 
     name = "CgAT"
-    defaults = {**CentreDefense.defaults, "epochs": 30, "lr": 0.01, "momentum": 0.9, "weight_decay": 5e-4,
-                "lambda": 1.0, "mu": 0.0}
+    Params = CgATParams
 
     def update_codes(self, h: torch.Tensor, idx: torch.Tensor) -> None:
         """B_ben[idx] = sign(h); with ``code_buffer="aliased"`` the relaxed h, as in the released
         ``central_adv_train.py``, where B_ben and U_ben are one tensor and ``U_ben[index] = output``
         follows ``B_ben[index] = sign(output)``, so even the batch's own rows are relaxed when the
         centres are recomputed."""
-        if self.params["code_buffer"] == "aliased":
+        if self.params.code_buffer == "aliased":
             self.codes[idx] = h.detach()
         else:
             super().update_codes(h, idx)

@@ -6,7 +6,8 @@
   buffers initialised from the start model's codes as the released SAAT code
   does), the inner PGD (:class:`saatlib.attack.engine.LinfPGD`), a seeded
   generator for its random starts, and the optimiser(s). Subclasses implement
-  :meth:`Defense.train_step`.
+  :meth:`Defense.train_step` and name their hyper-parameters' frozen dataclass
+  ``Params`` (a :class:`saatlib.defense.params.DefenseParams`), held as ``defense.params``.
 - :func:`adversarial_training`: the epoch loop — batches whose order depends on
   (seed, epoch) only, a progress bar with the loss terms, one history record per
   epoch, and an atomic checkpoint after every epoch; given an existing
@@ -32,7 +33,7 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable, ClassVar
 
 import torch
 
@@ -43,20 +44,10 @@ from saatlib.data import data_loader
 from saatlib.epochs import epoch_record, progress_bar
 from saatlib.hashing import HashLoss, binarize, build_loss, encode
 from saatlib.defense.checkpoint import load_checkpoint, save_checkpoint, set_rng_state
-from saatlib.profiles import defense_budget
+from saatlib.defense.params import DefenseParams
 from saatlib.schedules import multistep_factor
 
 log = logging.getLogger(__name__)
-
-#: hyper-parameters every defense has besides its inner PGD's budget (``eps``, ``step_size``, ``steps``,
-#: pixels of [0, 1]), whose default is the default profile's (:func:`saatlib.profiles.defense_budget`)
-COMMON_DEFAULTS: dict[str, Any] = {
-    "random_start": True,    # uniform start in the eps-ball
-    "attack_mode": "eval",   # model mode during the inner PGD: "eval" (engine) or "train" (released code)
-    "batch_size": 32,
-    "milestones": [0.5, 0.75],  # lr x0.1 at these fractions of all steps
-    "lr_gamma": 0.1,
-}
 
 # callback(epoch, record) after each finished epoch (after its checkpoint is written)
 EpochCallback = Callable[[int, dict], None]
@@ -95,9 +86,11 @@ class Defense:
             on ``device``); trained in place.
         train_set: the training ImageSet (labels (N, C)).
         hash_method: the victim's hashing method (its loss is the benign term).
-        params: hyper-parameters: :data:`COMMON_DEFAULTS`, the default profile's inner PGD budget
-            (:func:`saatlib.profiles.defense_budget`) and the subclass's ``defaults``, overridden by
-            the caller's values.
+        params: hyper-parameters: a :attr:`Params` (the subclass's frozen dataclass, a
+            :class:`saatlib.defense.params.DefenseParams`), or a dict of config entries over its
+            defaults (:meth:`saatlib.defense.params.DefenseParams.resolve`: the inner PGD budget
+            defaults to the default profile's, :func:`saatlib.profiles.defense_budget`); None: the
+            defaults. Held as ``self.params`` (read its fields: ``self.params.lr``).
         seed: seeds the random starts (and any other draw of the defense).
         device: torch device.
         database_labels: (N_db, C) database labels (ATRDH draws targets from
@@ -114,11 +107,18 @@ class Defense:
     """
 
     name = "defense"
-    defaults: dict[str, Any] = {}
+    #: the frozen dataclass of the defense's hyper-parameters (set by every subclass)
+    Params: ClassVar[type[DefenseParams]] = DefenseParams
 
-    def __init__(self, model, train_set, hash_method: str, params: dict | None = None, seed: int = 0,
-                 device="cpu", database_labels: torch.Tensor | None = None, precision=None):
-        self.params = self.resolve_params(params)
+    def __init__(self, model, train_set, hash_method: str, params: DefenseParams | dict | None = None,
+                 seed: int = 0, device="cpu", database_labels: torch.Tensor | None = None, precision=None):
+        if isinstance(params, DefenseParams):
+            if not isinstance(params, self.Params):
+                raise TypeError(f"{type(self).__name__} takes a {self.Params.__name__} (or a dict of its config "
+                                f"entries), got a {type(params).__name__}")
+            self.params = params
+        else:
+            self.params = self.Params.resolve(params)
         self.model, self.train_set, self.hash_method = model, train_set, hash_method
         self.seed, self.device = int(seed), torch.device(device)
         p = self.params
@@ -127,9 +127,7 @@ class Defense:
         self.model = Precision.of(precision).wrap(model)
         self.loss_fn = build_loss(hash_method, len(train_set), model.bits, train_set.num_classes).to(self.device)
         init_loss_buffers(self.loss_fn, self.codes, self.labels)
-        if p["attack_mode"] not in ("eval", "train"):
-            raise ValueError(f"attack_mode must be 'eval' or 'train', got {p['attack_mode']!r}")
-        self.pgd = LinfPGD(p["eps"], p["step_size"], p["steps"], p["random_start"], schedule=None)
+        self.pgd = LinfPGD(p.eps, p.step_size, p.steps, p.random_start, schedule=None)
         self.generator = seeding.generator(self.seed, self.device)
         self.database_labels = database_labels
         self.total_steps = 1
@@ -138,18 +136,9 @@ class Defense:
 
     @classmethod
     def resolve_params(cls, params: dict | None) -> dict:
-        """Defaults (common, then the method's) overridden by ``params``; unknown keys are an error."""
-        out = dict(COMMON_DEFAULTS, **defense_budget(), **cls.defaults)
-        for key, value in (params or {}).items():
-            if key not in out:
-                raise ValueError(f"unknown {cls.name} hyper-parameter {key!r}; known: {sorted(out)}")
-            if value is not None:
-                out[key] = value
-        if not (isinstance(out["epochs"], int) and out["epochs"] >= 1):
-            raise ValueError(f"epochs must be a positive integer, got {out['epochs']!r}")
-        if not (isinstance(out["batch_size"], int) and out["batch_size"] >= 2):
-            raise ValueError(f"batch_size must be an integer >= 2, got {out['batch_size']!r}")
-        return out
+        """``params`` (config entries; None values ignored) over the class's defaults, validated (unknown
+        keys and bad values are errors), as the defense config holds them: ``Params.resolve(params).config()``."""
+        return cls.Params.resolve(params).config()
 
     # --- subclass hooks --------------------------------------------------------------
     def setup(self) -> None:
@@ -173,7 +162,7 @@ class Defense:
     # --- shared pieces ----------------------------------------------------------------
     def attack_model(self):
         """The model as the inner PGD should see it (eval mode via the engine, or train mode)."""
-        return _TrainModeView(self.model) if self.params["attack_mode"] == "train" else self.model
+        return _TrainModeView(self.model) if self.params.attack_mode == "train" else self.model
 
     def perturb(self, x: torch.Tensor, objective) -> torch.Tensor:
         """Inner maximisation: PGD descending ``objective(h_adv)`` from a random start. Under
@@ -215,8 +204,8 @@ class Defense:
         optimizer.step()
 
     def set_lr(self, step: int) -> float:
-        factor = multistep_factor(step, self.total_steps, self.params["milestones"], self.params["lr_gamma"])
-        lr = self.params["lr"] * factor
+        factor = multistep_factor(step, self.total_steps, self.params.milestones, self.params.lr_gamma)
+        lr = self.params.lr * factor
         for opt in self.optimizers().values():
             for group in opt.param_groups:
                 group["lr"] = lr
@@ -294,7 +283,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
     if int(trace_every) < 1:
         raise ValueError(f"trace_every must be a positive integer, got {trace_every!r}")
     p = defense.params
-    epochs, batch_size = p["epochs"], p["batch_size"]
+    epochs, batch_size = p.epochs, p.batch_size
     train_set, device, model = defense.train_set, defense.device, defense.model
     steps_per_epoch = len(data_loader(train_set, batch_size, drop_last=True))
     if steps_per_epoch == 0:
@@ -320,7 +309,7 @@ def adversarial_training(defense: Defense, seed: int = 0, checkpoint: str | Path
                 bar.set_description(f"{defense.name} epoch {epoch + 1}/{epochs}")
                 t0, c0, n, sums = time.perf_counter(), time.process_time(), 0, {}
                 trace, block, block_n = [], {}, 0
-                lr = defense.params["lr"]
+                lr = defense.params.lr
                 batches = (data_loader(train_set, batch_size, shuffle=True, seed=seed, epoch=epoch, drop_last=True)
                            if world == 1 else distributed.shard_loader(train_set, batch_size, seed=seed, epoch=epoch))
                 for x, y, idx in batches:

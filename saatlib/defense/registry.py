@@ -34,7 +34,10 @@ def canonical_defense(method: str) -> str:
 
 def defense_params(method: str, profile: str = "default", dataset: str | None = None, **overrides) -> dict:
     """Resolved hyper-parameters of ``method``: paper defaults < profile (and its
-    entry for ``dataset``) < ``overrides`` (None values are ignored). ``{}`` for ``none``."""
+    entry for ``dataset``) < ``overrides`` (None values are ignored), validated by the defense's
+    ``Params`` dataclass (:class:`saatlib.defense.params.DefenseParams`; an unknown entry or a bad
+    value is a ValueError naming it) and returned as its ``config()``, the ``params`` of the
+    defense config. ``{}`` for ``none``."""
     method = canonical_defense(method)
     if method == "none":
         given = {k: v for k, v in overrides.items() if v is not None}

@@ -35,24 +35,45 @@ see :mod:`saatlib.fidelity`):
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import ClassVar
+
 import torch
 
-from saatlib.defense.centre import CentreDefense
-from saatlib.dmfl import RELEASED_WEIGHTING, mainstay_codes
+from saatlib.defense.centre import CentreDefense, CentreParams
+from saatlib.dmfl import EQUAL_WEIGHTING, RELEASED_WEIGHTING, WEIGHTINGS, mainstay_codes
+from saatlib.hashing.params import check_bool, check_choice
+
+
+@dataclass(frozen=True, kw_only=True)
+class SAATParams(CentreParams):
+    """SAAT's parameters (paper / released defaults): ``epochs`` 20, ``lr`` 0.05, ``momentum`` 0,
+    ``weight_decay`` 1e-5, ``lambda`` 1, ``mu`` 1e-4, ``weighting`` "cosine" (DMFL weights, or
+    "overlap" / "equal"), ``exact_ties`` True, ``code_buffer`` "signed", plus the common ones
+    (:class:`saatlib.defense.params.DefenseParams`)."""
+
+    defense: ClassVar[str] = "SAAT"
+
+    epochs: int = 20
+    lr: float = 0.05
+    momentum: float = 0.0
+    weight_decay: float = 1e-5
+    lambda_: float = field(default=1.0, metadata={"key": "lambda"})
+    mu: float = 1e-4
+    weighting: str = RELEASED_WEIGHTING
+    exact_ties: bool = True
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_choice(self.weighting, "weighting", (*WEIGHTINGS, EQUAL_WEIGHTING), " (DMFL weights; released: 'cosine')")
+        check_bool(self.exact_ties, "exact_ties")
 
 
 class SAATDefense(CentreDefense):
-    """SAAT: adversarial training on mainstay codes (see the module docstring).
-
-    Hyper-parameters (paper / released defaults): ``epochs`` 20, ``lr`` 0.05,
-    ``momentum`` 0, ``weight_decay`` 1e-5, ``lambda`` 1, ``mu`` 1e-4,
-    ``weighting`` "cosine" (DMFL weights), ``exact_ties`` True, ``code_buffer``
-    "signed", plus the common PGD ones.
-    """
+    """SAAT: adversarial training on mainstay codes (see the module docstring; parameters: :class:`SAATParams`)."""
 
     name = "SAAT"
-    defaults = {**CentreDefense.defaults, "epochs": 20, "lr": 0.05, "momentum": 0.0, "weight_decay": 1e-5,
-                "lambda": 1.0, "mu": 1e-4, "weighting": RELEASED_WEIGHTING, "exact_ties": True}
+    Params = SAATParams
 
     def centres(self, labels: torch.Tensor) -> torch.Tensor:
-        return mainstay_codes(labels, self.codes, self.labels, self.params["weighting"], self.params["exact_ties"])
+        return mainstay_codes(labels, self.codes, self.labels, self.params.weighting, self.params.exact_ties)

@@ -3,8 +3,10 @@
 A *defense config* is ``{"version", "model": <hashing config>, "method",
 "params"}`` with ``params`` the fully resolved hyper-parameters (the method's
 paper defaults, overridden by the profile's ``defense`` section, then by the
-caller), so the run-store key changes whenever anything that shapes the
-defended model changes. Defended models are stored under kind ``"defense"``.
+caller): the :meth:`~saatlib.defense.params.DefenseParams.config` of the defense's
+frozen, validated ``Params`` dataclass, so the run-store key changes whenever
+anything that shapes the defended model changes. Defended models are stored under
+kind ``"defense"``.
 
 Checkpoints: while a defense trains, ``<entry>/checkpoint.pt`` (the entry
 folder of its config, ``RunStore.path("defense", config)``) is rewritten

@@ -3,6 +3,9 @@
 A *hashing config* is a plain dict holding everything that determines a trained
 hash model (data, protocol, method, bits, backbone, seed, hyper-parameters); the
 run store keys models and results by it. Build one with :func:`hashing_config`.
+Its ``train`` section is the :meth:`~saatlib.hashing.params.HashingParams.config` of the
+training hyper-parameters (a frozen, validated dataclass); :func:`get_hash_model`
+reads it back through :meth:`~saatlib.hashing.params.HashingParams.from_config`.
 """
 from __future__ import annotations
 
@@ -12,11 +15,11 @@ import time
 
 from saatlib import distributed
 from saatlib.checkpoint import CHECKPOINT_NAME, read_checkpoint
-from saatlib.compute import Precision
 from saatlib.data import load_splits
 from saatlib.data.registry import loader_image_size, native_image_size
 from saatlib.data.transforms import REFERENCE_CROP
 from saatlib.hashing import canonical_method, encode, train_hashing
+from saatlib.hashing.params import HashingParams
 from saatlib.hashing.train import CHECKPOINT_FORMAT as TRAIN_CHECKPOINT_FORMAT
 from saatlib.experiments.keys import HASH_VERSION, omit_unset
 from saatlib.metrics import mean_average_precision
@@ -49,10 +52,14 @@ def hashing_config(
 ) -> dict:
     """Full config of a hash model run.
 
-    ``overrides`` replace entries of the profile's ``hashing`` section (e.g.
-    ``epochs=5``, ``backbone='alexnet'``, ``lr=0.01``) or of its ``data``
-    section (``num_query``, ``num_database``, ``num_train``, and ``image_size``:
-    the side images are resized or cropped to, kept in the config only when given).
+    ``overrides`` replace entries of the profile's ``hashing`` section (any field of
+    :class:`saatlib.hashing.params.HashingParams`, e.g. ``epochs=5``, ``backbone='alexnet'``,
+    ``lr=0.01``; None: the profile's) or of its ``data`` section (``num_query``,
+    ``num_database``, ``num_train``, and ``image_size``: the side images are resized or
+    cropped to, kept in the config only when given). The training entries are checked by
+    :class:`~saatlib.hashing.params.HashingParams` (a bad value is a ValueError naming the
+    field), which also fills in ``lr_schedule`` (``"thirds"`` with SGD, ``"none"`` with Adam)
+    and ``pretrained`` (False for ``smallcnn``, True otherwise) when neither names them.
     ``loss_pairs`` (``"seen"`` or ``"all"``, see :class:`saatlib.hashing.losses.base.HashLoss`)
     is kept in the config only when the profile or the caller sets it, so the
     keys of runs with the default (``"seen"``) did not change when it came in.
@@ -61,28 +68,26 @@ def hashing_config(
     from what the data loader gives by default (224 crops of list-file images, the
     embedded sets' own sides), so the keys of existing runs did not change.
     ``precision`` (a :class:`saatlib.compute.Precision` or its key dict: bf16 autocast,
-    channels-last) is kept the same way, only when it is not the float32 default. These
+    channels-last) is kept the same way, only when it is not the float32 default, and
+    ``widths`` only when named (the ImageNet backbones have none). These
     omissions are :func:`saatlib.experiments.keys.omit_unset`'s (its table,
     :data:`saatlib.experiments.keys.ONLY_WHEN_SET`, is the only place they are listed).
     """
     data, hp = hashing_settings(profile, dataset)
+    fields = HashingParams.field_names()
     for key, value in overrides.items():
         if value is None:
             continue
-        if key == "precision":
-            hp["precision"] = Precision.of(value).key()
-            continue
         if key in data or key == "image_size":
             data[key] = value
-        elif key in hp or key in ("pretrained", "lr_schedule", "loss_pairs"):
+        elif key in fields:
             hp[key] = value
         else:
-            raise ValueError(f"unknown override {key!r}; known: {sorted(data) + sorted(hp)}")
+            raise ValueError(f"unknown override {key!r}; known: {sorted(data) + sorted(fields)}")
+    params = HashingParams.from_config(hp)  # validated; lr_schedule and pretrained filled in when not given
     if data.get("image_size") is None:  # None (left out, below) where the loader gives the natural size
-        natural = natural_image_size(dataset, hp["backbone"], data_dir)
+        natural = natural_image_size(dataset, params.backbone, data_dir)
         data["image_size"] = None if natural == loader_image_size(dataset, data_dir) else natural
-    hp.setdefault("lr_schedule", "thirds" if hp["optimizer"] == "sgd" else "none")
-    hp.setdefault("pretrained", hp["backbone"] != "smallcnn")
     if not isinstance(bits, int) or not 4 <= bits <= 256:
         raise ValueError(f"unsupported bit length {bits!r}: use an integer between 4 and 256 (the paper: 16, 32, 48, 64)")
     config = {
@@ -92,7 +97,7 @@ def hashing_config(
         "method": canonical_method(method),
         "bits": bits,
         "seed": seed,
-        "train": hp,
+        "train": params.config(),
     }
     if data_dir is not None:
         config["data_dir"] = str(data_dir)
@@ -115,10 +120,10 @@ def load_data(config: dict):
 
 def new_model(config: dict, in_channels: int, allow_random_init: bool = False):
     """An untrained model of ``config``, initialised from its seed."""
-    hp = config["train"]
+    hp = HashingParams.from_config(config["train"])
     with seeded(config["seed"]):
-        return build_model(hp["backbone"], config["bits"], in_channels, hp["pretrained"], allow_random_init,
-                           widths=hp.get("widths"))
+        return build_model(hp.backbone, config["bits"], in_channels, hp.pretrained, allow_random_init,
+                           widths=hp.widths)
 
 
 def _finished_epochs(checkpoint) -> int:
@@ -169,15 +174,15 @@ def get_hash_model(
         record = dict(store.load_result(HASH_KIND, config), cached=True)
         return model.to(device).eval(), record
     model.to(device)
-    hp = config["train"]
+    hp = HashingParams.from_config(config["train"])
     checkpoint = store.path(HASH_KIND, config) / CHECKPOINT_NAME
     resumed = _finished_epochs(checkpoint)
     t0 = time.perf_counter()
     history = train_hashing(
-        model, splits.train, config["method"], hp["epochs"], hp["batch_size"], hp["optimizer"], hp["lr"],
-        hp["weight_decay"], hp["lr_schedule"], seed=config["seed"], device=device, progress=progress,
-        loss_pairs=hp.get("loss_pairs", "seen"), checkpoint=checkpoint, callback=callback,
-        precision=Precision.of(hp.get("precision")),
+        model, splits.train, config["method"], hp.epochs, hp.batch_size, hp.optimizer, hp.lr,
+        hp.weight_decay, hp.lr_schedule, seed=config["seed"], device=device, progress=progress,
+        loss_pairs=hp.loss_pairs or "seen", checkpoint=checkpoint, callback=callback,
+        precision=hp.precision_policy(),
     )
     record = {"history": history, "train_seconds": time.perf_counter() - t0}
     if resumed:  # the whole training time: the epochs of earlier sessions too

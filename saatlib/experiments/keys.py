@@ -1,8 +1,10 @@
 """Run-store key compatibility, in one place: how a config is written into a key so that the runs
 stored before a setting existed keep their keys (and a bump that recomputes them is named).
 
-The algorithms know nothing of it: an attack's :meth:`~saatlib.attack.base.Attack.config` lists every
-parameter; what follows says how the store writes it.
+The algorithms know nothing of it: an attack's :meth:`~saatlib.attack.base.Attack.config`, a hash
+model's :meth:`~saatlib.hashing.params.HashingParams.config` and a defense's
+:meth:`~saatlib.defense.params.DefenseParams.config` list every parameter (None for one not set);
+what follows says how the store writes them.
 
 - **Versions** (a bump recomputes every stored run of the kind): :data:`HASH_VERSION` (hash models;
   3: smallcnn widths), :data:`DEFENSE_VERSION` (defended models), :data:`EXAMPLES_VERSION`
@@ -49,6 +51,8 @@ ONLY_WHEN_SET: dict[str, dict[str, Unset]] = {
     "hash_model": {
         "train.loss_pairs": Unset(None, "seen (every pair loss over the items seen so far)"),
         "train.precision": Unset(None, "float32"),
+        # smallcnn's default channels (the ImageNet backbones have no widths): HashingParams writes None
+        "train.widths": Unset(None, "smallcnn's default channels (the ImageNet backbones have none)"),
         # the image side the data loader gives by default (224 crops of list-file images, the embedded
         # sets' own sides): hashing_config writes None for it
         "data.image_size": Unset(None, "the data loader's own size"),
