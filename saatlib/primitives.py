@@ -6,13 +6,16 @@
 - :func:`eval_codes`: the codes sign(f(x)) of one batch, the model in :func:`eval_mode`, no gradients;
 - :func:`project_linf`: onto the l_inf ball around x, then into the pixel box [0, 1];
 - :func:`check_budget`, :func:`check_positive`, :func:`check_reference_batch`:
-  validated attack hyper-parameters with messages that say what to pass.
+  validated attack hyper-parameters with messages that say what to pass;
+- :func:`check_number`, :func:`check_int`, :func:`check_choice`, :func:`check_bool`: the field
+  checks of the hashing and defense hyper-parameters (a bad value refused naming the field).
 """
 from __future__ import annotations
 
 import contextlib
 import math
-from typing import Iterator
+import numbers
+from typing import Any, Iterator
 
 import torch
 
@@ -85,3 +88,32 @@ def check_reference_batch(value: int) -> int:
         raise ValueError(f"reference_batch must be a positive integer (released: {RELEASED_ATTACK_BATCH}), "
                          f"got {value!r}")
     return int(value)
+
+
+def check_number(value: Any, name: str, low: float = 0.0, *, strict: bool = False, high: float | None = None,
+                 hint: str = "") -> None:
+    """``value`` is a finite real number >= ``low`` (> with ``strict``; < ``high`` if given), not a bool."""
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value > low if strict else value >= low) and (high is None or value < high)
+    if not ok:
+        bound = f"{'>' if strict else '>='} {low:g}" + (f" and < {high:g}" if high is not None else "")
+        raise ValueError(f"{name} must be a finite number {bound}{hint}, got {value!r}")
+
+
+def check_int(value: Any, name: str, low: int, hint: str = "") -> None:
+    """``value`` is an integer >= ``low`` (not a bool, not a float)."""
+    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low):
+        what = "a positive integer" if low == 1 else f"an integer >= {low}"
+        raise ValueError(f"{name} must be {what}{hint}, got {value!r}")
+
+
+def check_choice(value: Any, name: str, choices, hint: str = "") -> None:
+    """``value`` is one of ``choices``."""
+    if value not in tuple(choices):
+        raise ValueError(f"{name} must be one of {list(choices)}{hint}, got {value!r}")
+
+
+def check_bool(value: Any, name: str, hint: str = "") -> None:
+    """``value`` is True or False."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False{hint}, got {value!r}")

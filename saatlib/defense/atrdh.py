@@ -33,7 +33,7 @@ from saatlib.hashing.losses import similarity
 from saatlib.seeding import seeded
 from saatlib.defense.common import Defense
 from saatlib.defense.params import DefenseParams
-from saatlib.hashing.params import check_number
+from saatlib.primitives import check_number
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,7 +17,7 @@ import torch
 
 from saatlib.defense.common import Defense
 from saatlib.defense.params import DefenseParams
-from saatlib.hashing.params import check_choice, check_number
+from saatlib.primitives import check_choice, check_number
 
 #: ``code_buffer`` values: "signed" (library default) or "aliased" (the released scripts)
 CODE_BUFFERS = ("signed", "aliased")

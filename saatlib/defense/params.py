@@ -21,7 +21,7 @@ import numbers
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from saatlib.hashing.params import check_bool, check_choice, check_int, check_number
+from saatlib.primitives import check_bool, check_choice, check_int, check_number
 from saatlib.profiles import defense_budget
 
 #: the model's mode during the inner PGD: "eval" (the attack engine's) or "train" (the released code)

@@ -42,7 +42,7 @@ import torch
 
 from saatlib.defense.centre import CentreDefense, CentreParams
 from saatlib.dmfl import EQUAL_WEIGHTING, RELEASED_WEIGHTING, WEIGHTINGS, mainstay_codes
-from saatlib.hashing.params import check_bool, check_choice
+from saatlib.primitives import check_bool, check_choice
 
 
 @dataclass(frozen=True, kw_only=True)

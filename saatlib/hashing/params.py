@@ -12,52 +12,22 @@ Values are kept as given (an ``lr`` of ``1`` stays the integer 1): the run store
 the JSON of its config, so a converted value would be a new key. ``widths`` (a sequence) is held as a
 tuple and written as a list, which is the same JSON.
 
-The checks (:func:`check_number`, :func:`check_int`, :func:`check_choice`, :func:`check_bool`) are
-shared with :mod:`saatlib.defense.params`.
+The checks are :mod:`saatlib.primitives`'s (:func:`~saatlib.primitives.check_number`,
+:func:`~saatlib.primitives.check_int`, :func:`~saatlib.primitives.check_choice`,
+:func:`~saatlib.primitives.check_bool`), shared with :mod:`saatlib.defense.params`.
 """
 from __future__ import annotations
 
 import dataclasses
-import math
-import numbers
 from dataclasses import dataclass
-from typing import Any
 
 from saatlib.compute import Precision
 from saatlib.hashing.losses.base import HashLoss
 from saatlib.models.backbones import BACKBONES
+from saatlib.primitives import check_bool, check_choice, check_int, check_number
 from saatlib.schedules import LR_SCHEDULES
 
 OPTIMIZERS = ("sgd", "adam")
-
-
-def check_number(value: Any, name: str, low: float = 0.0, *, strict: bool = False, high: float | None = None,
-                 hint: str = "") -> None:
-    """``value`` is a finite real number >= ``low`` (> with ``strict``; < ``high`` if given), not a bool."""
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value > low if strict else value >= low) and (high is None or value < high)
-    if not ok:
-        bound = f"{'>' if strict else '>='} {low:g}" + (f" and < {high:g}" if high is not None else "")
-        raise ValueError(f"{name} must be a finite number {bound}{hint}, got {value!r}")
-
-
-def check_int(value: Any, name: str, low: int, hint: str = "") -> None:
-    """``value`` is an integer >= ``low`` (not a bool, not a float)."""
-    if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= low):
-        what = "a positive integer" if low == 1 else f"an integer >= {low}"
-        raise ValueError(f"{name} must be {what}{hint}, got {value!r}")
-
-
-def check_choice(value: Any, name: str, choices, hint: str = "") -> None:
-    """``value`` is one of ``choices``."""
-    if value not in tuple(choices):
-        raise ValueError(f"{name} must be one of {list(choices)}{hint}, got {value!r}")
-
-
-def check_bool(value: Any, name: str, hint: str = "") -> None:
-    """``value`` is True or False."""
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False{hint}, got {value!r}")
 
 
 @dataclass(frozen=True, kw_only=True)
