@@ -34,7 +34,7 @@ both average over B x N).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
@@ -68,8 +68,7 @@ class CgATParams(CentreParams):
     lr: float = 0.01
     momentum: float = 0.9
     weight_decay: float = 5e-4
-    lambda_: float = field(default=1.0, metadata={"key": "lambda"})
-    mu: float = 0.0
+    # lambda 1, mu 0 and code_buffer "signed": CentreParams' defaults
 
 
 class CgATDefense(CentreDefense):

@@ -35,7 +35,7 @@ see :mod:`saatlib.fidelity`):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
@@ -56,10 +56,9 @@ class SAATParams(CentreParams):
 
     epochs: int = 20
     lr: float = 0.05
-    momentum: float = 0.0
     weight_decay: float = 1e-5
-    lambda_: float = field(default=1.0, metadata={"key": "lambda"})
     mu: float = 1e-4
+    # momentum 0, lambda 1 and code_buffer "signed": CentreParams' defaults
     weighting: str = RELEASED_WEIGHTING
     exact_ties: bool = True
 
