@@ -8,7 +8,7 @@ import torch
 
 from report_tools import RESULTS, attack_result as _attack
 from saatlib.attack.registry import NON_TARGETED, TARGETED
-from saatlib.profiles import get_profile
+from saatlib.profiles import defense_eval_settings, get_profile
 from saatlib.report import paper, tables, verdicts
 
 RESOURCES = Path(__file__).resolve().parent.parent / "saatlib" / "resources"
@@ -65,7 +65,7 @@ def test_attacked_queries_caps_the_wish_by_the_profile():
     default = get_profile("default")["defense"]
     assert tables.attacked_queries("default", "fashion-mnist", None) == default["eval"]["num_queries"]
     assert tables.attacked_queries("default", "fashion-mnist-mosaics", None) == \
-        default["datasets"]["fashion-mnist-mosaics"]["eval"]["num_queries"]
+        defense_eval_settings("default", "fashion-mnist-mosaics")["num_queries"]
     assert tables.attacked_queries("smoke", "x", 5) == 5
     assert tables.attacked_queries("paper", "x", 7) == 7  # the paper profile has no cap (None)
     assert tables.attacked_queries("paper", "x", None) is None
