@@ -148,7 +148,7 @@ def ties_effects(profile: str, store: RunStore, nq: dict, progress: bool) -> lis
         return effect("ranking_ties", FM, cell, expected, stable, "released: random tie order, its expectation")
 
     out = [pair(run.codes["query_codes"][:n], y, "Original MAP")]
-    for targeted, names in ((False, NON_TARGETED), (True, (*TARGETED, "ProS-GAN"))):
+    for targeted, names in ((False, NON_TARGETED), (True, TARGETED)):
         for name in names:
             r = attack_with_examples(run, name, targeted, profile, num_queries=n, store=store, progress=progress)
             cell = f"{name}{'-targeted' if targeted and name == 'SAAT' else ''} {'t-MAP' if targeted else 'MAP'}"
