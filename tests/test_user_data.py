@@ -41,9 +41,14 @@ def test_default_image_size_is_the_backbones_natural_one(photos):
 
 @pytest.mark.parametrize("profile", ["smoke", "default"])
 def test_book_profiles_keep_their_data_keys(profile):
-    for dataset in ("fashion-mnist", "fashion-mnist-mosaics"):
-        data = hashing_config(dataset, "CSQ", 32, profile)["data"]
-        assert "image_size" not in data  # the loader's default, as before: the keys did not change
+    data = hashing_config("fashion-mnist", "CSQ", 32, profile)["data"]
+    assert "image_size" not in data  # the loader's default, as before: the keys did not change
+    # the mosaics are resized from their own 56x56 to 28x28, which the key says (it differs from the loader's)
+    config = hashing_config("fashion-mnist-mosaics", "CSQ", 32, profile)
+    assert config["data"]["image_size"] == 28
+    assert load_data(config).query.image_shape == (1, 28, 28)
+    assert load_data(hashing_config("fashion-mnist-mosaics", "CSQ", 32, profile, image_size=56)).query.image_shape \
+        == (1, 56, 56)
 
 
 def run_json(argv, capsys):
