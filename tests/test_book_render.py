@@ -181,6 +181,22 @@ def test_page_shows_no_timing_and_one_parameters_cell(built_book, chapter):
     assert len(params) <= 1, f"{chapter}: {len(params)} '# Parameters' cells shown (papermill's injected one too?)"
 
 
+def raw_tex(page: Path) -> list[str]:
+    """TeX that reached a reader as text: ``$$``, or a ``$`` or ``\\`` command in the prose
+    outside code, outputs' preformatted text and the math elements MathJax typesets."""
+    html = page.read_text(encoding="utf-8")
+    html = re.sub(r"<(script|style|pre)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    html = re.sub(r'<(span|div) class="math[^"]*">.*?</\1>', " ", html, flags=re.S)
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+    return re.findall(r".{0,30}(?:\$\$|\$\\[A-Za-z]+|\\(?:frac|Big|sum|qquad|overline|operatorname)\b).{0,30}", text)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_prose_shows_no_raw_tex(built_book, chapter):
+    shown = raw_tex(_page(built_book, chapter))
+    assert not shown, f"{chapter}: TeX shown as text (a math block broken by the Markdown around it?): {shown[:3]}"
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_tables_show_no_nan(built_book, chapter):
     page = _page(built_book, chapter).read_text(encoding="utf-8")
