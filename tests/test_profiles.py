@@ -95,6 +95,24 @@ def test_a_profile_with_another_eps_moves_every_budget(wide):
     assert build_check_attack(wide).eps == 4 / 255
 
 
+def test_per_dataset_defense_entries_override_the_common_ones(monkeypatch):
+    """``defense.datasets.<dataset>`` (no shipped profile uses it) overrides the evaluation's queries, the
+    inner budget and a method's settings for that dataset only."""
+    from saatlib.report.tables import attacked_queries
+    prof = copy.deepcopy(profiles.PROFILES["smoke"])
+    prof["defense"]["datasets"] = {"mine": {"eval": {"num_queries": 7}, "common": {"steps": 5},
+                                            "SAAT": {"epochs": 9}}}
+    monkeypatch.setitem(profiles.PROFILES, "per-dataset", prof)
+    common = prof["defense"]["common"]
+    assert profiles.defense_eval_settings("per-dataset", "mine")["num_queries"] == 7
+    assert profiles.defense_eval_settings("per-dataset", "other")["num_queries"] == prof["defense"]["eval"]["num_queries"]
+    assert attacked_queries("per-dataset", "mine", None) == 7
+    assert profiles.defense_budget("per-dataset", "mine")["steps"] == 5
+    assert profiles.defense_budget("per-dataset", "other")["steps"] == common["steps"]
+    assert profiles.defense_settings("SAAT", "per-dataset", "mine")["epochs"] == 9
+    assert profiles.defense_settings("SAAT", "per-dataset", "other")["epochs"] == prof["defense"]["SAAT"]["epochs"]
+
+
 def _comparison(key, claim, diffs):
     return comparisons.Comparison(key, claim, "fm", rule.judge(diffs, 0.02))
 

@@ -8,7 +8,7 @@ import torch
 
 from report_tools import RESULTS, attack_result as _attack
 from saatlib.attack.registry import NON_TARGETED, TARGETED
-from saatlib.profiles import defense_eval_settings, get_profile
+from saatlib.profiles import get_profile
 from saatlib.report import paper, tables, verdicts
 
 RESOURCES = Path(__file__).resolve().parent.parent / "saatlib" / "resources"
@@ -64,8 +64,9 @@ def test_attacked_queries_caps_the_wish_by_the_profile():
     # no wish: the queries of the profile's defense evaluation on that dataset (one query set for both tables)
     default = get_profile("default")["defense"]
     assert tables.attacked_queries("default", "fashion-mnist", None) == default["eval"]["num_queries"]
-    assert tables.attacked_queries("default", "fashion-mnist-mosaics", None) == \
-        defense_eval_settings("default", "fashion-mnist-mosaics")["num_queries"]
+    # no per-dataset entry: the mosaics get the same query set size
+    assert "datasets" not in default
+    assert tables.attacked_queries("default", "fashion-mnist-mosaics", None) == default["eval"]["num_queries"]
     assert tables.attacked_queries("smoke", "x", 5) == 5
     assert tables.attacked_queries("paper", "x", 7) == 7  # the paper profile has no cap (None)
     assert tables.attacked_queries("paper", "x", None) is None
